@@ -116,3 +116,139 @@ def check_choice(value, name: str, choices) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))} (got {value!r})")
     return value
+
+
+# --- torch-side checks (used by vae, gan and flows) -------------------------------------------------
+
+def as_float_tensor(value, name: str, *, ndim: int | None = None, last_dim: int | None = None,
+                    finite: bool = True):
+    """Convert ``value`` to a floating-point ``torch.Tensor`` and check its shape and finiteness.
+
+    Tensors keep their device and floating dtype (integer and boolean tensors become float32); NumPy
+    arrays and lists become float32 tensors on the CPU.
+
+    Raises
+    ------
+    TypeError
+        When ``value`` cannot be converted to numbers.
+    ValueError
+        When the number of dimensions or the size of the last dimension is wrong, the tensor is
+        empty, or it holds NaN or inf.
+    """
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        t = value if value.is_floating_point() else value.float()
+    else:
+        try:
+            t = torch.as_tensor(np.asarray(value, dtype=np.float32))
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be a tensor or array of numbers (got {_describe(value)})") from exc
+    if ndim is not None and t.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D (got a tensor of shape {tuple(t.shape)})")
+    if last_dim is not None and (t.ndim == 0 or t.shape[-1] != last_dim):
+        raise ValueError(f"{name} must have {last_dim} columns in its last dimension "
+                         f"(got a tensor of shape {tuple(t.shape)})")
+    if t.numel() == 0:
+        raise ValueError(f"{name} must not be empty (got a tensor of shape {tuple(t.shape)})")
+    if finite:
+        check_finite_tensor(t, name)
+    return t
+
+
+def check_finite_tensor(t, name: str) -> None:
+    """Raise ``ValueError`` when the tensor ``t`` holds NaN or inf, saying where the first one is."""
+    import torch
+
+    bad = ~torch.isfinite(t.detach())
+    if bool(bad.any()):
+        where = tuple(int(i) for i in torch.nonzero(bad)[0])
+        raise ValueError(
+            f"{name} must hold finite numbers (found {t[where].item()} at index {where}, "
+            f"{int(bad.sum())} non-finite value(s) in all); check the data or lower the learning rate"
+        )
+
+
+def check_same_shape(a, b, name_a: str, name_b: str) -> None:
+    """Raise ``ValueError`` when the tensors ``a`` and ``b`` do not have the same shape."""
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(f"{name_a} and {name_b} must have the same shape "
+                         f"(got {tuple(a.shape)} and {tuple(b.shape)})")
+
+
+def check_positive_float(value, name: str, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float, raising when it is not a finite number ``> 0`` (``>= 0`` if allowed)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number (got {_describe(value)})")
+    value = float(value)
+    ok = value >= 0 if allow_zero else value > 0
+    if not (np.isfinite(value) and ok):
+        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0 (got {value})")
+    return value
+
+
+def check_torch_generator(generator, device=None):
+    """Turn ``generator`` (a ``torch.Generator``, an int seed or ``None``) into a ``torch.Generator``.
+
+    ``None`` gives a fresh generator with a non-deterministic seed; global state is never touched.
+    A new generator is created on ``device`` (default: the CPU).
+    """
+    import torch
+
+    if isinstance(generator, torch.Generator):
+        return generator
+    if generator is None or (isinstance(generator, numbers.Integral) and not isinstance(generator, bool)):
+        g = torch.Generator(device=device if device is not None else "cpu")
+        if generator is None:
+            g.seed()
+        else:
+            g.manual_seed(int(generator))
+        return g
+    raise TypeError(f"generator must be a torch.Generator, an int seed or None (got {_describe(generator)})")
+
+
+# --- helpers added for course_utils.hmm (log-space inputs and multi-sequence data) ---------------------
+
+__all__ += ["as_log_prob_array", "check_log_normalized", "check_lengths"]
+
+
+def as_log_prob_array(value, name: str, *, ndim: int) -> np.ndarray:
+    """Convert ``value`` to a float64 array of log-probabilities: NaN and +inf are refused, -inf is allowed.
+
+    Raises
+    ------
+    TypeError
+        When ``value`` cannot be converted to numbers.
+    ValueError
+        When the number of dimensions is wrong, the array is empty, or it holds NaN or +inf.
+    """
+    arr = as_float_array(value, name, ndim=ndim, finite=False)
+    bad = np.isnan(arr) | (arr == np.inf)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name} must hold log-probabilities: finite numbers or -inf (found {arr[where]} at "
+                         f"index {where}); a NaN usually comes from log of a negative number or 0 * inf")
+    return arr
+
+
+def check_log_normalized(arr: np.ndarray, name: str, *, atol: float = 1e-8) -> None:
+    """Raise ``ValueError`` unless ``exp(arr)`` sums to one along the last axis (each row, for a matrix)."""
+    sums = np.exp(arr).sum(axis=-1)
+    if not np.allclose(sums, 1.0, rtol=0, atol=atol):
+        what = "rows of exp(" + name + ")" if arr.ndim > 1 else "exp(" + name + ")"
+        raise ValueError(f"{what} must sum to 1 (got sums of {np.array2string(np.atleast_1d(sums), precision=6)}); "
+                         f"pass the log of a probability vector or stochastic matrix")
+
+
+def check_lengths(lengths, n_samples: int, name: str = "lengths") -> np.ndarray:
+    """Check sequence lengths: positive integers summing to ``n_samples``; ``None`` means one sequence."""
+    if lengths is None:
+        return np.array([n_samples], dtype=np.int64)
+    arr = np.asarray(lengths)
+    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must be a non-empty 1-D sequence of integers (got {_describe(lengths)})")
+    if (arr < 1).any():
+        raise ValueError(f"{name} must hold positive integers (got {arr})")
+    if arr.sum() != n_samples:
+        raise ValueError(f"{name} must sum to the number of observations {n_samples} (got a sum of {int(arr.sum())})")
+    return arr.astype(np.int64)

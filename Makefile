@@ -1,0 +1,66 @@
+# Generative Models Workbook. Two commands matter: `make workbook` and `make test`.
+# Both create the project's virtual environment (.venv) on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+TORCH  := torch==2.13.0
+
+FAST   ?= 0
+SEED   ?= 0
+DEVICE ?= auto
+NB     ?=
+fast_flag := $(if $(filter 1 true True yes,$(FAST)),--fast,)
+
+.PHONY: help venv workbook test unit notebooks lint student lab stamp grade clean
+
+help:
+	@echo "make workbook [FAST=1] [SEED=0] [DEVICE=auto|cpu|cuda|mps] [NB='01 06']  execute notebooks, build build/"
+	@echo "make test      unit tests, lint, notebook structure, execute every notebook (solution + student)"
+	@echo "make lab       JupyterLab on notebooks/"
+	@echo "make student   student release in build/student/"
+	@echo "make grade SUBMISSIONS='path/01-....ipynb ...'  autograde student notebooks"
+	@echo "make stamp     write the repository URL (course_utils/_config.py) into every notebook"
+
+# The environment: torch's pinned CPU-capable wheel first, then everything under the lock file.
+$(STAMP): pyproject.toml requirements/constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet -c requirements/constraints.txt -e ".[dev]"
+	touch $@
+
+venv: $(STAMP)
+
+workbook: $(STAMP)
+	$(PY) -m course_utils.workbook run $(NB) $(fast_flag) --seed $(SEED) --device $(DEVICE)
+
+# Everything CI checks. Notebooks run with FAST on; the student versions are generated first.
+test: $(STAMP) lint unit notebooks
+
+lint: $(STAMP)
+	$(PY) -m ruff check course_utils tests benchmarks tools notebooks
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests
+
+notebooks: $(STAMP) student
+	WORKBOOK_FAST=1 WORKBOOK_UNATTENDED=1 MPLBACKEND=Agg $(PY) -m pytest -q -p no:cacheprovider \
+		--nbval-lax --nbval-cell-timeout=600 notebooks build/student
+
+student: $(STAMP)
+	rm -rf build/student
+	$(PY) -m course_utils.workbook student --output build/student
+
+grade: $(STAMP)
+	$(PY) -m course_utils.workbook grade $(SUBMISSIONS)
+
+stamp: $(STAMP)
+	$(PY) -m course_utils.workbook stamp
+
+lab: $(STAMP)
+	$(PY) -m jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

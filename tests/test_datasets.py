@@ -1,0 +1,100 @@
+import csv
+import socket
+
+import numpy as np
+import pytest
+
+from course_utils import datasets
+from course_utils.datasets import HEIGHT_GROUPS
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a loader tried to open a network connection")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+LOADERS = {
+    "load_digits": ((1797, 64), 10),
+    "load_iris": ((150, 4), 3),
+    "load_penguins": ((342, 4), 3),
+    "load_old_faithful": ((272, 2), 0),
+    "load_seattle_weather": ((1461, 4), 5),
+    "load_heights": ((1000, 1), 3),
+    "load_fruits": ((300, 3), 3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOADERS))
+def test_loaders_work_offline_and_return_arrays(name, no_network):
+    shape, n_classes = LOADERS[name]
+    ds = getattr(datasets, name)()
+    assert ds.X.shape == shape and ds.X.dtype == np.float64
+    assert np.isfinite(ds.X).all()
+    assert len(ds.feature_names) == shape[1]
+    assert len(ds.target_names) == n_classes
+    if n_classes:
+        assert ds.y.shape == (shape[0],) and set(np.unique(ds.y)) == set(range(n_classes))
+    else:
+        assert ds.y is None
+    assert ds.description
+
+
+def test_old_faithful_matches_published_summary():
+    X = datasets.load_old_faithful().X
+    # R: summary(faithful): eruptions mean 3.488, waiting mean 70.9; min/max 1.6/5.1 and 43/96
+    assert X[:, 0].mean() == pytest.approx(3.487783, abs=1e-6)
+    assert X[:, 1].mean() == pytest.approx(70.897059, abs=1e-6)
+    assert (X.min(0) == [1.6, 43]).all() and (X.max(0) == [5.1, 96]).all()
+    np.testing.assert_allclose(X[0], [3.6, 79])
+
+
+def test_seattle_weather_covers_2012_to_2015():
+    ds = datasets.load_seattle_weather()
+    assert str(ds.dates[0]) == "2012-01-01" and str(ds.dates[-1]) == "2015-12-31"
+    assert ds.target_names == ["drizzle", "fog", "rain", "snow", "sun"]
+
+
+def test_heights_follow_the_lecture_mixture():
+    ds = datasets.load_heights(n=40000, rng=1)
+    for k, (_, mean, std, weight) in enumerate(HEIGHT_GROUPS):
+        group = ds.X[ds.y == k, 0]
+        assert group.mean() == pytest.approx(mean, abs=0.01)
+        assert group.std() == pytest.approx(std, rel=0.05)
+        assert len(group) / 40000 == pytest.approx(weight, abs=0.01)
+    np.testing.assert_array_equal(datasets.load_heights(50, rng=3).X, datasets.load_heights(50, rng=3).X)
+
+
+def test_fruit_groups_are_separable_by_their_means():
+    ds = datasets.load_fruits(n=600)
+    means = np.array([ds.X[ds.y == k].mean(0) for k in range(3)])
+    expected = np.array([g[1] for g in datasets.FRUIT_GROUPS])
+    np.testing.assert_allclose(means, expected, rtol=0.15)
+
+
+def test_provenance_table_lists_every_loader():
+    with open(datasets.data_dir() / "provenance.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["loader"] for r in rows} == set(LOADERS)
+    assert all(r["license"] and r["source"] for r in rows)
+
+
+def test_missing_optional_package_names_the_install_command(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "palmerpenguins", None)  # makes the import fail
+    with pytest.raises(ImportError, match="pip install palmerpenguins"):
+        datasets.load_penguins()
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: datasets.load_heights(n=0), "n must be an integer >= 1"),
+    (lambda: datasets.load_fruits(n=2), "n must be an integer >= 3"),
+    (lambda: datasets.load_heights(rng="seed"), "rng must be"),
+])
+def test_bad_arguments(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()

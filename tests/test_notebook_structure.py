@@ -1,0 +1,113 @@
+"""Every notebook follows the workbook's layout (STYLE.md, rule 11) and carries graded exercises."""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_utils import _config
+from course_utils.workbook import SOLUTION_RE, colab_url, list_notebooks
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import nb as authoring  # noqa: E402
+
+NOTEBOOKS = list_notebooks()
+ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/home/|/root/|/work/|/Users/|/tmp/|[A-Z]:\\\\)")
+
+
+def source(cell) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 2
+    numbers = [p.name[:2] for p in NOTEBOOKS]
+    assert len(numbers) == len(set(numbers)), "two notebooks share a number"
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def notebook(request):
+    return request.param, load(request.param)
+
+
+def test_title_and_colab_badge(notebook):
+    path, nb = notebook
+    first = nb["cells"][0]
+    assert first["cell_type"] == "markdown"
+    assert source(first).startswith(f"# {path.name[:2]} · ")
+    assert colab_url(path, _config.REPOSITORY_URL, _config.BRANCH) in source(first), \
+        "badge URL is stale: run `make stamp`"
+
+
+def test_setup_and_parameters_cells(notebook):
+    path, nb = notebook
+    sources = [source(c) for c in nb["cells"]]
+    assert authoring.SETUP_COLAB in sources, "the Colab bootstrap cell differs from tools/nb.py"
+    imports = next(i for i, s in enumerate(sources) if "import course_utils as cu" in s)
+    params = [i for i, c in enumerate(nb["cells"]) if "parameters" in c["metadata"].get("tags", [])]
+    assert len(params) == 1, "exactly one cell must be tagged 'parameters'"
+    assert imports < params[0]
+    assert sources[params[0]] == authoring.PARAMETERS
+    assert "cu.seed_everything(SEED)" in sources[params[0] + 1]
+
+
+def test_no_outputs_and_no_execution_counts(notebook):
+    _, nb = notebook
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+def test_no_absolute_paths(notebook):
+    _, nb = notebook
+    for cell in nb["cells"]:
+        text = source(cell)
+        if text == authoring.SETUP_COLAB:
+            continue
+        assert not ABSOLUTE_PATH.search(text), f"absolute path in cell: {text[:80]!r}"
+
+
+def test_sections_present(notebook):
+    _, nb = notebook
+    headings = "\n".join(source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    for title in ("## Learning objectives", "## Summary", "## Check your understanding"):
+        assert title in headings, f"missing section {title!r}"
+    assert "$" in headings, "no maths in the prose"
+
+
+def test_exercises_are_marked_for_nbgrader(notebook):
+    _, nb = notebook
+    solutions, checks, ids = [], [], []
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader")
+        if not meta:
+            assert "### BEGIN SOLUTION" not in source(cell), "solution region outside a solution cell"
+            continue
+        ids.append(meta["grade_id"])
+        if meta.get("solution"):
+            solutions.append(cell)
+        if meta.get("grade"):
+            checks.append(cell)
+            assert meta.get("locked") is True and meta.get("points", 0) > 0
+            assert "cu.exercises.check" in source(cell)
+    assert len(ids) == len(set(ids)), "grade_id values must be unique"
+    assert len([c for c in solutions if c["cell_type"] == "code"]) >= 3, "at least three graded exercises"
+    assert len(checks) >= 3
+    for cell in solutions:
+        if cell["cell_type"] != "code":
+            continue
+        regions = list(SOLUTION_RE.finditer(source(cell)))
+        assert regions, "a solution cell without ### BEGIN SOLUTION / ### END SOLUTION"
+        # the stub must sit inside a function, so that an unattempted exercise does not stop the notebook
+        assert all(m.group(1) for m in regions), "solution regions must be indented inside a def"
+
+
+def test_kernel_is_plain_python3(notebook):
+    _, nb = notebook
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
