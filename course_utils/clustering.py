@@ -75,8 +75,8 @@ def assign_labels(X, centers) -> np.ndarray:
 def update_centers(X, labels, n_clusters: int, old_centers=None) -> np.ndarray:
     """Update step: each centre becomes the mean of the points assigned to it.
 
-    A cluster that lost all its points keeps its old centre (``old_centers``) or, without one, becomes
-    NaN-free by raising a ``ValueError``.
+    A cluster that lost all its points keeps its old centre (``old_centers``); without ``old_centers``
+    that is an error (a mean of no points is undefined).
 
     Returns
     -------

@@ -161,7 +161,12 @@ def _report(name: str, status: str, message: str, fallback_name: str | None) -> 
         print(f"{_PASS} {name}: {message}")
         return
     symbol = _TODO if status == "todo" else _FAIL
-    tail = f"\n   The notebook continues with the reference `{fallback_name}`." if fallback_name else ""
+    if fallback_name == "reference solution":
+        tail = "\n   The notebook continues with the reference solution."
+    elif fallback_name:
+        tail = f"\n   The notebook continues with the reference `{fallback_name}`."
+    else:
+        tail = ""
     text = f"{symbol} {name}: {message}{tail}"
     if grading_mode():
         raise ExerciseFailure(text)
@@ -210,6 +215,8 @@ def check(student_fn: Callable, reference_fn: Callable, cases: Sequence[Case | t
     ref_module = getattr(reference_fn, "__module__", "") or ""
     if ref_module.startswith("course_utils"):
         ref_name = ref_module.replace("course_utils", "cu", 1) + "." + ref_name
+    elif not ref_name or "<" in ref_name:  # a lambda or a function defined inside another
+        ref_name = "reference solution"
     if not callable(student_fn):
         _report(name, "fail", f"expected a function, got {_short(student_fn)}", ref_name)
         return reference_fn

@@ -92,7 +92,7 @@ def test_exercises_are_marked_for_nbgrader(notebook):
         ids.append(meta["grade_id"])
         if meta.get("solution"):
             solutions.append(cell)
-        if meta.get("grade"):
+        if meta.get("grade") and not meta.get("solution"):  # an autograded check (not a written answer)
             checks.append(cell)
             assert meta.get("locked") is True and meta.get("points", 0) > 0
             assert "cu.exercises.check" in source(cell)

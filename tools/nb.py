@@ -61,6 +61,17 @@ def check(text: str, grade_id: str, points: int = 1) -> dict:
     return _cell("code", text, meta)
 
 
+def answer(text: str, grade_id: str, points: int = 1) -> dict:
+    """A markdown cell for a written answer: nbgrader 'Manually graded answer' (a person marks it).
+
+    Put the model answer between ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the student release
+    shows ``YOUR ANSWER HERE`` instead.
+    """
+    meta = {"nbgrader": {"grade": True, "grade_id": grade_id, "locked": False, "points": points,
+                         "schema_version": 3, "solution": True, "task": False}}
+    return _cell("markdown", text, meta)
+
+
 def header(number: str, title: str, filename: str) -> dict:
     url = colab_url(Path(filename), _config.REPOSITORY_URL, _config.BRANCH)
     return md(f"# {number} · {title}\n\n"
