@@ -129,6 +129,10 @@ def load_seattle_weather() -> Dataset:
     Features: precipitation (mm), maximum and minimum temperature (deg C), wind (m/s); labels: the
     day's weather (drizzle, fog, rain, snow, sun); ``dates`` holds the days. Source: NOAA via the
     Vega project (BSD-3-Clause).
+
+    The labels change meaning over the years: "rain" nearly disappears in 2014-2015 while "fog" and
+    "sun" take its place on wet days, so a model of the labels alone learns the relabelling; the
+    measured columns are consistent throughout.
     """
     vd = _optional("vega_datasets", "vega_datasets")
     df = vd.local_data.seattle_weather()
