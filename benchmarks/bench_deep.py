@@ -1,0 +1,173 @@
+"""Quality and speed of the deep generative models in course_utils (issue 4).
+
+Usage::
+
+    python benchmarks/bench_deep.py                 # everything
+    python benchmarks/bench_deep.py --only vae flow # a subset: vae, gan, flow, digits-gan
+    python benchmarks/bench_deep.py --only gan --gan-seeds 0 1 --verbose
+
+Prints one table: model, metric, value, target, wall seconds and CPU seconds of the training (CPU
+seconds are the fairer number on a shared machine). Sample grids are written as PNGs to ``--grids``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits, make_moons
+from sklearn.mixture import GaussianMixture
+from sklearn.model_selection import train_test_split
+
+from course_utils import flows, gan, vae
+
+ROWS: list[tuple] = []
+VERBOSE = False
+
+
+class Timer:
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def row(model, metric, value, target, timer=None):
+    ROWS.append((model, metric, value, target, timer.wall if timer else float("nan"),
+                 timer.cpu if timer else float("nan")))
+    if VERBOSE:
+        print(*ROWS[-1], sep=" | ", flush=True)
+
+
+def save_grid(images, path, title):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images = images.reshape(-1, 8, 8)
+    n = int(np.ceil(np.sqrt(len(images))))
+    fig, axes = plt.subplots(n, n, figsize=(n, n))
+    for ax, img in zip(axes.flat, images):
+        ax.imshow(img, cmap="gray_r", vmin=0, vmax=1)
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def digits():
+    X = load_digits().data
+    return train_test_split(X, test_size=0.2, random_state=0)
+
+
+def bench_vae(args):
+    Xtr, Xte = digits()
+    Xtr = torch.tensor(Xtr >= 8, dtype=torch.float32)  # binarised, (1437, 64)
+    Xte = torch.tensor(Xte >= 8, dtype=torch.float32)  # (360, 64)
+    torch.manual_seed(0)
+    model = vae.VAE(64)  # latent 8, hidden (256, 256), Bernoulli
+    with Timer() as t:
+        vae.train_vae(model, Xtr, epochs=args.vae_epochs, progress=False, generator=0)
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(1)
+        neg_elbo = -torch.stack([vae.elbo(Xte, *model(Xte, generator=g)).elbo for _ in range(20)]).mean()
+    nll = -vae.iwae_log_likelihood(model, Xte, k=args.k, generator=2).mean()
+    row("VAE digits", "test -ELBO (nats)", f"{neg_elbo.item():.2f}", "", t)
+    row("VAE digits", f"test IWAE NLL k={args.k} (nats)", f"{nll.item():.2f}", "<= 17.5", t)
+    save_grid(model.sample(64, generator=3).numpy(), Path(args.grids) / "vae_digits_samples.png",
+              "VAE samples (mean of p(x|z))")
+
+
+def bench_gan(args):
+    centers = gan.ring_centers()
+    for loss in (args.gan_loss, "non_saturating"):
+        results = []
+        for seed in args.gan_seeds:
+            torch.manual_seed(seed)
+            G, D = gan.Generator(2, 2), gan.Discriminator(2)
+            rng = np.random.default_rng(seed)
+            with Timer() as t:
+                gan.train_gan(G, D, lambda n, rng=rng: gan.ring_of_gaussians(n, rng=rng),
+                              steps=args.gan_steps, loss=loss, progress=False, seed=seed)
+            modes, hq = gan.mode_coverage(G.sample(10_000, generator=seed), centers, 0.02)
+            results.append((modes, hq))
+            row(f"GAN ring {loss}", f"seed {seed}: modes / high quality", f"{modes}/8, {hq:.1%}",
+                "8/8, >= 80%" if loss != "non_saturating" else "(reported)", t)
+        ok = sum(m == 8 and q >= 0.8 for m, q in results)
+        row(f"GAN ring {loss}", "seeds with 8/8 and >= 80%", f"{ok}/{len(args.gan_seeds)}",
+            ">= 4/5" if loss != "non_saturating" else "(reported)")
+
+
+def bench_digits_gan(args):
+    Xtr, _ = digits()
+    real = torch.tensor(Xtr / 16.0, dtype=torch.float32)  # (1437, 64) in [0, 1]
+    g = torch.Generator().manual_seed(0)
+
+    def sample_real(n):
+        return real[torch.randint(0, len(real), (n,), generator=g)]  # (n, 64)
+
+    torch.manual_seed(0)
+    G, D = gan.ConvGenerator(latent_dim=16), gan.ConvDiscriminator()
+    with Timer() as t:
+        gan.train_gan(G, D, sample_real, steps=args.digits_gan_steps, batch_size=64, lr=2e-4,
+                      progress=False, seed=0)
+    save_grid(G.sample(64, generator=1).numpy(), Path(args.grids) / "gan_digits_samples.png",
+              "GAN samples (conv pair)")
+    row("GAN digits (conv)", "sample grid", "see gan_digits_samples.png", "looks like digits", t)
+
+
+def bench_flow(args):
+    Xtr, _ = make_moons(2000, noise=0.05, random_state=0)
+    Xte, _ = make_moons(2000, noise=0.05, random_state=1)
+    with Timer() as t:
+        fits = [GaussianMixture(k, random_state=0).fit(Xtr) for k in range(1, 31)]
+        best = min(fits, key=lambda m: m.bic(Xtr))
+    row("GMM two moons", f"test log-lik / point (K={best.n_components} by BIC)",
+        f"{best.score(Xte):.3f}", "", t)
+    torch.manual_seed(0)
+    flow = flows.RealNVP(2)  # 8 couplings, hidden 64
+    with Timer() as t:
+        flows.train_flow(flow, Xtr, epochs=args.flow_epochs, batch_size=128, lr=3e-3, progress=False,
+                         generator=0)
+    with torch.no_grad():
+        ll = flow.log_prob(torch.tensor(Xte, dtype=torch.float32)).mean().item()
+    row("RealNVP two moons", "test log-lik / point", f"{ll:.3f}", f"> GMM ({best.score(Xte):.3f})", t)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", nargs="+", default=["vae", "gan", "flow", "digits-gan"])
+    p.add_argument("--gan-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--grids", default="/tmp")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--k", type=int, default=1000, help="IWAE importance samples")
+    p.add_argument("--vae-epochs", type=int, default=150)
+    p.add_argument("--gan-loss", default="wgan-gp")
+    p.add_argument("--gan-steps", type=int, default=4000)
+    p.add_argument("--digits-gan-steps", type=int, default=2000)
+    p.add_argument("--flow-epochs", type=int, default=300)
+    p.add_argument("--verbose", action="store_true", help="print each row as soon as it is measured")
+    args = p.parse_args(argv)
+    global VERBOSE
+    VERBOSE = args.verbose
+    torch.set_num_threads(args.threads)
+    benches = {"vae": bench_vae, "gan": bench_gan, "flow": bench_flow, "digits-gan": bench_digits_gan}
+    for name in args.only:
+        benches[name](args)
+    header = ("model", "metric", "value", "target", "wall s", "cpu s")
+    widths = [max(len(str(r[i])) if i < 4 else 7 for r in [header, *ROWS]) for i in range(6)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    for r in ROWS:
+        cells = [str(c) for c in r[:4]] + [f"{r[4]:.1f}", f"{r[5]:.1f}"]
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,301 @@
+"""Normalizing flows: RealNVP affine couplings with an exact log-determinant, and a maximum-likelihood loop.
+
+Direction convention: ``forward`` maps data x to base-space z (the density direction) and returns the
+log-determinant of dz/dx; ``inverse`` maps z back to x (the sampling direction). The base
+distribution is N(0, I), so
+
+    log p(x) = log N(f(x); 0, I) + log |det df/dx|.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from ._validation import (
+    as_float_tensor,
+    check_choice,
+    check_positive_float,
+    check_positive_int,
+    check_torch_generator,
+)
+from .runtime import progress as _progress
+
+__all__ = ["AffineCoupling", "RealNVP", "train_flow", "FlowHistory", "standard_normal_log_prob"]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def standard_normal_log_prob(z):
+    """log N(z; 0, I) summed over the last dimension: (B, d) -> (B,)."""
+    return -0.5 * (z.pow(2) + _LOG_2PI).sum(-1)  # (B,)
+
+
+class AffineCoupling(nn.Module):
+    """One RealNVP affine coupling layer (Dinh et al., 2017).
+
+    The coordinates where ``mask`` is 1 pass through unchanged and condition an elementwise affine map
+    of the others, so the Jacobian is triangular and its log-determinant is the sum of the log-scales.
+
+    Parameters
+    ----------
+    dim : int
+        d, the number of data dimensions (at least 2).
+    mask : tensor of 0/1 or bool, shape (d,)
+        1 marks the conditioning (unchanged) coordinates; it must contain both 0s and 1s.
+    hidden_dim : int
+        Width of the two hidden layers of the network that outputs the scale s and shift t.
+
+    Notes
+    -----
+    With :math:`m` the mask and :math:`s, t = \\mathrm{NN}(m \\odot x)`:
+
+    .. math:: z = m \\odot x + (1 - m) \\odot \\left(x \\odot e^{s} + t\\right), \\qquad
+              \\log\\left|\\det \\tfrac{\\partial z}{\\partial x}\\right| = \\sum_j (1 - m_j)\\, s_j
+
+    ``s`` is bounded with ``tanh`` (times a learned per-dimension factor) so that early training
+    cannot blow up. The last layer starts at zero, so a new layer is the identity.
+    """
+
+    def __init__(self, dim: int, mask, hidden_dim: int = 64):
+        super().__init__()
+        self.dim = check_positive_int(dim, "dim", minimum=2)
+        hidden_dim = check_positive_int(hidden_dim, "hidden_dim")
+        mask = torch.as_tensor(mask, dtype=torch.get_default_dtype())
+        if mask.shape != (self.dim,) or not bool(((mask == 0) | (mask == 1)).all()):
+            raise ValueError(f"mask must be a 0/1 vector of length dim={self.dim} (got {mask.tolist()})")
+        if mask.sum() in (0, self.dim):
+            raise ValueError(f"mask must contain both 0s and 1s (got {mask.tolist()})")
+        self.register_buffer("mask", mask)  # (d,)
+        self.net = nn.Sequential(nn.Linear(self.dim, hidden_dim), nn.SiLU(),
+                                 nn.Linear(hidden_dim, hidden_dim), nn.SiLU(),
+                                 nn.Linear(hidden_dim, 2 * self.dim))
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
+        self.scale_factor = nn.Parameter(torch.ones(self.dim))  # (d,)
+
+    def _scale_shift(self, x_cond):
+        s, t = self.net(x_cond).chunk(2, dim=-1)  # (B, d), (B, d)
+        free = 1.0 - self.mask  # (d,)
+        s = torch.tanh(s) * self.scale_factor * free  # (B, d), zero on the conditioning coordinates
+        return s, t * free
+
+    def forward(self, x):
+        """x (B, d) -> (z (B, d), log_det (B,))."""
+        x_cond = x * self.mask  # (B, d)
+        s, t = self._scale_shift(x_cond)
+        z = x_cond + (1.0 - self.mask) * (x * torch.exp(s) + t)  # (B, d)
+        return z, s.sum(-1)
+
+    def inverse(self, z):
+        """z (B, d) -> x (B, d)."""
+        z_cond = z * self.mask  # (B, d)
+        s, t = self._scale_shift(z_cond)
+        return z_cond + (1.0 - self.mask) * ((z - t) * torch.exp(-s))  # (B, d)
+
+
+def _reflect(x, v):
+    """Householder reflection of the rows of x (B, d) across the hyperplane with normal v (d,).
+
+    Computed on the fly, so it is orthogonal to the precision of x's dtype; v = 0 is the identity.
+    """
+    vv = v.dot(v)
+    if vv == 0:
+        return x
+    return x - (2.0 / vv) * (x @ v)[:, None] * v  # (B, d)
+
+
+class RealNVP(nn.Module):
+    """A RealNVP flow: a learned elementwise affine map followed by ``n_layers`` affine couplings.
+
+    Successive couplings alternate their masks (even / odd coordinates), so every coordinate is
+    transformed. The elementwise map starts at the identity and learns the data's location and scale.
+    ``mixing="alternate"`` (the default) is the plain alternating-mask RealNVP. With
+    ``mixing="reflection"`` a fixed random Householder reflection precedes every coupling but the
+    first, so that the couplings split the space along other directions (in the spirit of the fixed
+    permutations of Glow); it has log-determinant 0. On two moons it fitted worse than "alternate".
+
+    Parameters
+    ----------
+    dim : int
+        d, the number of data dimensions (at least 2).
+    n_layers : int
+        Number of coupling layers.
+    hidden_dim : int
+        Width of each coupling network.
+    mixing : {"reflection", "alternate"}
+        What happens between couplings (see above). The reflections are drawn from a fixed seed, so
+        every ``RealNVP`` of a given ``dim`` uses the same ones; global random state is not touched.
+
+    Examples
+    --------
+    >>> flow = RealNVP(2, n_layers=4)
+    >>> z, log_det = flow(torch.randn(5, 2))  # (5, 2), (5,)
+    >>> flow.log_prob(torch.randn(5, 2)).shape
+    torch.Size([5])
+    """
+
+    def __init__(self, dim: int, n_layers: int = 8, hidden_dim: int = 64, mixing: str = "alternate"):
+        super().__init__()
+        self.dim = check_positive_int(dim, "dim", minimum=2)
+        n_layers = check_positive_int(n_layers, "n_layers")
+        self.mixing = check_choice(mixing, "mixing", ("reflection", "alternate"))
+        g = torch.Generator().manual_seed(1234)
+        normals = torch.randn(n_layers, self.dim, generator=g)  # (n_layers, d)
+        normals[0] = 0.0  # no mixing before the first coupling; a zero normal means the identity
+        if mixing == "alternate":
+            normals.zero_()
+        self.register_buffer("normals", normals.to(torch.get_default_dtype()))
+        even = (torch.arange(self.dim) % 2 == 0).to(torch.get_default_dtype())  # (d,)
+        self.layers = nn.ModuleList(
+            AffineCoupling(self.dim, even if i % 2 == 0 else 1.0 - even, hidden_dim) for i in range(n_layers))
+        self.loc = nn.Parameter(torch.zeros(self.dim))  # (d,)
+        self.log_scale = nn.Parameter(torch.zeros(self.dim))  # (d,)
+
+    def forward(self, x):
+        """Map data to the base space: x (B, d) -> (z (B, d), log_det (B,)), log_det = log|det dz/dx|."""
+        z = (x - self.loc) * torch.exp(-self.log_scale)  # (B, d)
+        log_det = (-self.log_scale.sum()).expand(x.shape[0])  # (B,)
+        for layer, v in zip(self.layers, self.normals):
+            z, ld = layer(_reflect(z, v))  # a reflection has |det| = 1
+            log_det = log_det + ld
+        return z, log_det
+
+    def inverse(self, z):
+        """Map base-space points back to data: z (B, d) -> x (B, d)."""
+        x = z
+        for layer, v in zip(reversed(self.layers), self.normals.flip(0)):
+            x = _reflect(layer.inverse(x), v)  # a reflection is its own inverse
+        return x * torch.exp(self.log_scale) + self.loc  # (B, d)
+
+    def log_prob(self, x):
+        """Exact log-density of each row of x (B, d), in nats: shape (B,)."""
+        z, log_det = self(x)
+        return standard_normal_log_prob(z) + log_det  # (B,)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator=None):
+        """Draw ``n`` samples, shape (n, d), by pushing z ~ N(0, I) through :meth:`inverse`."""
+        n = check_positive_int(n, "n")
+        g = check_torch_generator(generator)
+        p = self.loc
+        z = torch.randn((n, self.dim), generator=g, device=g.device).to(device=p.device, dtype=p.dtype)
+        return self.inverse(z)  # (n, d)
+
+
+@dataclass
+class FlowHistory:
+    """What :func:`train_flow` records, one entry per epoch.
+
+    ``train_nll``: mean negative log-likelihood per point over the epoch's mini-batches, in nats;
+    ``val_nll``: the same on ``validation`` after the epoch (empty without it); ``lr``: learning rate
+    used in the epoch; ``seconds``: wall time since the start. ``history["val_nll"]`` also works.
+    """
+
+    epoch: list = field(default_factory=list)
+    train_nll: list = field(default_factory=list)
+    val_nll: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def train_flow(flow: RealNVP, data, *, epochs: int, batch_size: int = 256, lr: float = 2e-3,
+               weight_decay: float = 0.0, schedule: str = "cosine", validation=None, device=None,
+               progress: bool = True, generator=None) -> FlowHistory:
+    """Fit a flow by maximum likelihood (minimise the mean NLL per point) with Adam.
+
+    Parameters
+    ----------
+    flow : RealNVP
+        Trained in place.
+    data : torch.Tensor or array, shape (N, d)
+    epochs, batch_size : int
+    lr : float
+        Initial Adam learning rate.
+    weight_decay : float
+        Adam's L2 penalty.
+    schedule : {"cosine", "constant"}
+        ``"cosine"`` anneals the learning rate to 0 over the run (sharper fits for the same time).
+    validation : torch.Tensor or array, shape (M, d), optional
+        Scored after every epoch.
+    device : str or torch.device, optional
+        ``None`` follows the flow's parameters; otherwise the flow is moved there.
+    progress : bool
+        Show a progress bar.
+    generator : torch.Generator or int, optional
+        Randomness for shuffling.
+
+    Returns
+    -------
+    FlowHistory
+
+    Raises
+    ------
+    ValueError
+        For non-positive ``epochs``/``batch_size``/``lr``, data with the wrong number of columns,
+        NaN in the data, or a diverged run.
+    """
+    if not isinstance(flow, RealNVP):
+        raise TypeError(f"flow must be a course_utils.flows.RealNVP (got {type(flow).__name__})")
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    lr = check_positive_float(lr, "lr")
+    weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
+    check_choice(schedule, "schedule", ("cosine", "constant"))
+    data = as_float_tensor(data, "data", ndim=2, last_dim=flow.dim)
+    if validation is not None:
+        validation = as_float_tensor(validation, "validation", ndim=2, last_dim=flow.dim)
+    if device is None:
+        device = flow.loc.device
+    else:
+        device = torch.device(device)
+        flow.to(device)
+    data = data.to(device=device, dtype=flow.loc.dtype)
+    g = check_torch_generator(generator)
+    optimizer = torch.optim.Adam(flow.parameters(), lr=lr, weight_decay=weight_decay)
+    n_batches = math.ceil(data.shape[0] / batch_size)
+    total_steps = epochs * n_batches
+    history = FlowHistory()
+    start = time.perf_counter()
+    flow.train()
+    step = 0
+    for epoch in _progress(range(epochs), total=epochs, desc="train_flow", enabled=progress):
+        order = torch.randperm(data.shape[0], generator=g, device=g.device).to(device)  # (N,)
+        total, epoch_lr = 0.0, optimizer.param_groups[0]["lr"]
+        for i in range(n_batches):
+            x = data[order[i * batch_size:(i + 1) * batch_size]]  # (b, d)
+            loss = -flow.log_prob(x).mean()  # mean NLL per point
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(flow.parameters(), 100.0)
+            optimizer.step()
+            step += 1
+            if schedule == "cosine":
+                for group in optimizer.param_groups:
+                    group["lr"] = 0.5 * lr * (1 + math.cos(math.pi * step / total_steps))
+            total += float(loss.detach()) * x.shape[0]
+        history.epoch.append(epoch + 1)
+        history.train_nll.append(total / data.shape[0])
+        history.lr.append(epoch_lr)
+        if not math.isfinite(history.train_nll[-1]):
+            raise ValueError(f"training diverged at epoch {epoch + 1} (train NLL "
+                             f"{history.train_nll[-1]}); lower lr or standardise the data")
+        if validation is not None:
+            flow.eval()
+            with torch.no_grad():
+                val = validation.to(device=device, dtype=flow.loc.dtype)
+                history.val_nll.append(float(-flow.log_prob(val).mean()))
+            flow.train()
+        history.seconds.append(time.perf_counter() - start)
+    flow.eval()
+    return history

@@ -1,0 +1,195 @@
+"""Tests for course_utils.gan: losses against BCE-with-logits, the optimal discriminator, the loop."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_utils.gan import (
+    GAN_LOSSES,
+    ConvDiscriminator,
+    ConvGenerator,
+    Discriminator,
+    Generator,
+    discriminator_loss,
+    generator_loss,
+    gradient_penalty,
+    mode_coverage,
+    ring_centers,
+    ring_of_gaussians,
+    train_gan,
+)
+
+torch.set_num_threads(1)
+
+
+# --- losses ---------------------------------------------------------------------------------------
+
+def test_losses_match_bce_with_logits():
+    g = torch.Generator().manual_seed(0)
+    real, fake = 3 * torch.randn(50, generator=g), 3 * torch.randn(40, generator=g)
+    ref_d = (F.binary_cross_entropy_with_logits(real, torch.ones(50))
+             + F.binary_cross_entropy_with_logits(fake, torch.zeros(40)))
+    torch.testing.assert_close(discriminator_loss(real, fake), ref_d, rtol=0, atol=1e-6)
+    ref_ns = F.binary_cross_entropy_with_logits(fake, torch.ones(40))
+    torch.testing.assert_close(generator_loss(fake), ref_ns, rtol=0, atol=1e-6)
+    # minimax: E[log(1 - D)] = -BCE(l, 0)
+    ref_mm = -F.binary_cross_entropy_with_logits(fake, torch.zeros(40))
+    torch.testing.assert_close(generator_loss(fake, kind="minimax"), ref_mm, rtol=0, atol=1e-6)
+
+
+def test_losses_hand_example():
+    # D = 1/2 everywhere: L_D = 2 log 2, L_G(ns) = log 2, L_G(mm) = -log 2
+    assert abs(discriminator_loss(torch.zeros(4), torch.zeros(4)).item() - 2 * math.log(2)) < 1e-6
+    assert abs(generator_loss(torch.zeros(4)).item() - math.log(2)) < 1e-6
+    assert abs(generator_loss(torch.zeros(4), kind="minimax").item() + math.log(2)) < 1e-6
+
+
+def test_losses_are_finite_at_extreme_logits():
+    logits = torch.tensor([-1e4, 1e4, 0.0], requires_grad=True)
+    for value in (discriminator_loss(logits, logits), generator_loss(logits),
+                  generator_loss(logits, kind="minimax")):
+        assert torch.isfinite(value)
+        (grad,) = torch.autograd.grad(value, logits)
+        assert torch.isfinite(grad).all()
+    # a confident, correct discriminator has (almost) zero loss; a confidently wrong one pays |l|
+    assert discriminator_loss(torch.tensor([1e4]), torch.tensor([-1e4])).item() < 1e-6
+    assert abs(discriminator_loss(torch.tensor([-1e4]), torch.tensor([-1e4])).item() - 1e4) < 1e-2
+
+
+def _log_normal(x, mean, std):
+    return -0.5 * ((x - mean) / std) ** 2 - math.log(std * math.sqrt(2 * math.pi))
+
+
+def test_optimal_discriminator_on_a_grid():
+    """Minimising the expected loss pointwise gives D*(x) = p_data / (p_data + p_g)."""
+    x = torch.linspace(-4, 5, 200, dtype=torch.float64)
+    log_pd, log_pg = _log_normal(x, 0.0, 1.0), _log_normal(x, 1.5, 0.7)
+    w_d, w_g = log_pd.exp() / log_pd.exp().sum(), log_pg.exp() / log_pg.exp().sum()
+    logits = torch.zeros_like(x, requires_grad=True)
+    opt = torch.optim.LBFGS([logits], lr=1, max_iter=200, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        # the weighted form of discriminator_loss: expectations under p_data and p_g on the grid
+        loss = (w_d * F.softplus(-logits)).sum() + (w_g * F.softplus(logits)).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    d_star = torch.sigmoid(log_pd - log_pg)  # p_d / (p_d + p_g)
+    inside = (x > -2) & (x < 3)  # where both densities carry weight
+    assert (torch.sigmoid(logits.detach())[inside] - d_star[inside]).abs().max() < 1e-3
+
+
+def test_optimal_discriminator_trained_on_samples():
+    """A Discriminator trained with discriminator_loss on samples of two 1-D densities approaches D*."""
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    D = Discriminator(1, hidden_dims=(32,))
+    opt = torch.optim.Adam(D.parameters(), lr=1e-2)
+    for step in range(400):
+        real = torch.randn(512, 1, generator=g)  # p_data = N(0, 1)
+        fake = 1.5 + 0.7 * torch.randn(512, 1, generator=g)  # p_g = N(1.5, 0.7^2)
+        loss = discriminator_loss(D(real), D(fake))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step == 300:
+            opt.param_groups[0]["lr"] = 1e-3
+    x = torch.linspace(-1.5, 2.5, 41)
+    d_star = torch.sigmoid(_log_normal(x, 0.0, 1.0) - _log_normal(x, 1.5, 0.7))
+    with torch.no_grad():
+        d = torch.sigmoid(D(x[:, None]))
+    assert (d - d_star).abs().max() < 0.06
+
+
+def test_gradient_penalty_of_a_linear_critic():
+    critic = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[3.0, 4.0]]))  # ||grad|| = 5 everywhere
+    gp = gradient_penalty(lambda x: critic(x).squeeze(-1), torch.randn(8, 2), torch.randn(8, 2), generator=0)
+    assert abs(gp.item() - 16.0) < 1e-5
+
+
+# --- ring benchmark helpers -----------------------------------------------------------------------
+
+def test_ring_and_mode_coverage():
+    X = ring_of_gaussians(4000, rng=0)
+    assert X.shape == (4000, 2) and X.dtype == torch.float32
+    torch.testing.assert_close(ring_of_gaussians(10, rng=3), ring_of_gaussians(10, rng=3))
+    radii = X.norm(dim=1)
+    assert abs(radii.mean().item() - 2.0) < 0.01
+    centers = ring_centers()
+    modes, hq = mode_coverage(X, centers, 0.02)
+    assert modes == 8 and hq > 0.97  # P(r < 3 std) = 1 - exp(-4.5) = 0.989 in 2-D
+    collapsed = centers[:1] + 0.01 * torch.randn(500, 2)
+    assert mode_coverage(collapsed, centers, 0.02) == (1, 1.0)
+    assert mode_coverage(torch.zeros(100, 2), centers, 0.02) == (0, 0.0)
+
+
+# --- training -------------------------------------------------------------------------------------
+
+def _sampler(mean=3.0, seed=0):
+    rng = np.random.default_rng(seed)
+    return lambda n: torch.from_numpy((mean + 0.5 * rng.standard_normal((n, 1))).astype(np.float32))
+
+
+@pytest.mark.parametrize("loss", GAN_LOSSES)
+def test_train_gan_moves_the_generator_to_the_data(loss):
+    torch.manual_seed(0)
+    pack = 4 if loss == "pacgan" else 1
+    G, D = Generator(2, 1, hidden_dims=(16,)), Discriminator(pack * 1, hidden_dims=(16,))
+    before = G.sample(2000, generator=1).mean().item()
+    hist = train_gan(G, D, _sampler(), steps=200, batch_size=64, lr=2e-3, loss=loss, progress=False,
+                     sample_every=100, n_samples=100, seed=0)
+    after = G.sample(2000, generator=1).mean().item()
+    assert abs(after - 3.0) < 0.5 * abs(before - 3.0)  # the generator's mean moved at least halfway
+    assert len(hist.d_loss) == len(hist.g_loss) == len(hist["d_real_accuracy"]) == 200
+    assert hist.sample_steps == [100, 200] and hist.samples[0].shape == (100, 1)
+
+
+def test_train_gan_same_seed_same_numbers_and_device():
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        G, D = Generator(2, 1, hidden_dims=(8,)), Discriminator(1, hidden_dims=(8,))
+        runs.append(train_gan(G, D, _sampler(), steps=5, batch_size=16, progress=False, seed=1).d_loss)
+    np.testing.assert_allclose(runs[0], runs[1], rtol=0, atol=1e-12)
+    assert next(G.parameters()).device.type == "cpu" and next(D.parameters()).device.type == "cpu"
+    if torch.cuda.is_available():
+        train_gan(G, D, _sampler(), steps=2, device="cuda", progress=False)
+        assert next(D.parameters()).device.type == "cuda"
+
+
+def test_conv_pair_shapes():
+    G, D = ConvGenerator(latent_dim=4, channels=8), ConvDiscriminator(channels=8)
+    x = G.sample(3, generator=0)
+    assert x.shape == (3, 64) and 0 <= x.min() and x.max() <= 1
+    assert D(x).shape == (3,)
+
+
+def test_bad_input_raises_clear_errors():
+    G, D = Generator(2, 1, hidden_dims=(8,)), Discriminator(1, hidden_dims=(8,))
+    with pytest.raises(ValueError, match="loss must be one of 'non_saturating', 'minimax', 'wgan-gp', 'pacgan'"):
+        train_gan(G, D, _sampler(), steps=1, loss="hinge")
+    with pytest.raises(ValueError, match=r"discriminator must take pack \* D = 4 \* 1 = 4 inputs"):
+        train_gan(G, D, _sampler(), steps=1, loss="pacgan")
+    with pytest.raises(ValueError, match="batch_size must be a multiple of pack=4"):
+        train_gan(G, Discriminator(4), _sampler(), steps=1, loss="pacgan", batch_size=30)
+    with pytest.raises(ValueError, match="steps must be an integer >= 1 \\(got 0\\)"):
+        train_gan(G, D, _sampler(), steps=0)
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
+        train_gan(G, D, _sampler(), steps=1, batch_size=0)
+    with pytest.raises(ValueError, match=r"sample_real\(n\) must be 2-D"):
+        train_gan(G, D, lambda n: torch.zeros(n), steps=1)
+    with pytest.raises(ValueError, match=r"sample_real\(n\) must hold finite numbers"):
+        train_gan(G, D, lambda n: torch.full((n, 1), float("nan")), steps=1)
+    with pytest.raises(ValueError, match="kind must be one of 'non_saturating', 'minimax'"):
+        generator_loss(torch.zeros(3), kind="wgan")
+    with pytest.raises(ValueError, match="real_logits must hold finite numbers"):
+        discriminator_loss(torch.tensor([float("nan")]), torch.zeros(1))
+    with pytest.raises(ValueError, match="samples and centers must have the same number of columns"):
+        mode_coverage(torch.zeros(5, 3), ring_centers(), 0.02)
