@@ -29,7 +29,7 @@ from .runtime import progress as _progress
 
 __all__ = ["discriminator_loss", "generator_loss", "gradient_penalty", "Generator", "Discriminator",
            "ConvGenerator", "ConvDiscriminator", "train_gan", "GANHistory", "GAN_LOSSES",
-           "ring_of_gaussians", "ring_centers", "mode_coverage"]
+           "ring_of_gaussians", "ring_centers", "mode_coverage", "alternating_step"]
 
 GAN_LOSSES = ("non_saturating", "minimax", "wgan-gp", "pacgan")
 _GENERATOR_KINDS = ("non_saturating", "minimax")
@@ -451,6 +451,42 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real, *, st
 
 
 # --- the ring benchmark ---------------------------------------------------------------------------
+
+def alternating_step(generator: nn.Module, discriminator: nn.Module, optimizer_g, optimizer_d, real, z, *,
+                     kind: str = "non_saturating") -> tuple[float, float]:
+    """One round of the GAN game: a discriminator update, then a generator update.
+
+    The discriminator sees a real batch and the generator's samples for ``z`` with the generator
+    detached (so only D's weights move); the generator is then scored by the *updated* discriminator.
+
+    Parameters
+    ----------
+    generator, discriminator : nn.Module
+        D returns logits of shape (B,).
+    optimizer_g, optimizer_d : torch.optim.Optimizer
+        Optimisers over G's and D's parameters.
+    real : Tensor, shape (B, D_data)
+    z : Tensor, shape (B, latent_dim)
+    kind : {"non_saturating", "minimax"}
+        The generator loss.
+
+    Returns
+    -------
+    (d_loss, g_loss) : tuple of float
+        Batch means, before the respective updates.
+    """
+    with torch.no_grad():
+        fake = generator(z)  # (B, D_data), no gradient into G
+    d_loss = discriminator_loss(discriminator(real), discriminator(fake))
+    optimizer_d.zero_grad()
+    d_loss.backward()
+    optimizer_d.step()
+    g_loss = generator_loss(discriminator(generator(z)), kind=kind)
+    optimizer_g.zero_grad()
+    g_loss.backward()
+    optimizer_g.step()
+    return float(d_loss.item()), float(g_loss.item())
+
 
 def ring_centers(n_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
     """Centres of the ring's modes, shape (n_modes, 2), evenly spaced on a circle of ``radius``."""

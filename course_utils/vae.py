@@ -26,7 +26,7 @@ from ._validation import (
 from .runtime import progress as _progress
 
 __all__ = ["reparameterize", "gaussian_kl", "elbo", "ELBOTerms", "VAE", "train_vae", "VAEHistory",
-           "iwae_log_likelihood"]
+           "iwae_log_likelihood", "pick_beta"]
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -453,3 +453,26 @@ def _iwae_chunk(model, x, k, generator):
     log_qz = -0.5 * (eps.pow(2) + logvar + _LOG_2PI).sum(-1)  # (k, B)
     log_w = log_px_z + log_pz - log_qz  # (k, B)
     return torch.logsumexp(log_w, dim=0) - math.log(k)  # (B,)
+
+
+def pick_beta(sweep, max_distortion: float):
+    """The β of a sweep that compresses most while reconstructing well enough.
+
+    Parameters
+    ----------
+    sweep : list of dict
+        One entry per trained model, with keys ``"beta"``, ``"distortion"`` (−E[log p(x|z)], nats) and
+        ``"rate"`` (KL(q(z|x) ‖ p(z)), nats).
+    max_distortion : float
+        The reconstruction budget in nats.
+
+    Returns
+    -------
+    float or None
+        The ``beta`` of the entry with the lowest rate among those whose distortion is at most
+        ``max_distortion``; ``None`` when no entry meets the budget. Ties in rate go to the earlier entry.
+    """
+    within = [entry for entry in sweep if entry["distortion"] <= max_distortion]
+    if not within:
+        return None
+    return min(within, key=lambda entry: entry["rate"])["beta"]

@@ -193,3 +193,33 @@ def test_bad_input_raises_clear_errors():
         discriminator_loss(torch.tensor([float("nan")]), torch.zeros(1))
     with pytest.raises(ValueError, match="samples and centers must have the same number of columns"):
         mode_coverage(torch.zeros(5, 3), ring_centers(), 0.02)
+
+
+def test_alternating_step_moves_d_then_g_as_written_by_hand():
+    from course_utils.gan import Discriminator, Generator, alternating_step, ring_of_gaussians
+
+    def build(seed):
+        torch.manual_seed(seed)
+        G, D = Generator(2, 2, hidden_dims=(8,)), Discriminator(2, hidden_dims=(8,))
+        return G, D, torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.SGD(D.parameters(), lr=0.1)
+
+    real = ring_of_gaussians(16, rng=0)
+    z = torch.randn(16, 2, generator=torch.Generator().manual_seed(1))
+    G, D, opt_g, opt_d = build(0)
+    d_loss, g_loss = alternating_step(G, D, opt_g, opt_d, real, z)
+
+    G2, D2, opt_g2, opt_d2 = build(0)
+    fake = G2(z).detach()
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    d_ref = bce(D2(real), torch.ones(16)) + bce(D2(fake), torch.zeros(16))
+    opt_d2.zero_grad()
+    d_ref.backward()
+    opt_d2.step()
+    g_ref = bce(D2(G2(z)), torch.ones(16))
+    opt_g2.zero_grad()
+    g_ref.backward()
+    opt_g2.step()
+    assert d_loss == pytest.approx(d_ref.item(), rel=1e-6)
+    assert g_loss == pytest.approx(g_ref.item(), rel=1e-6)
+    for a, b in zip(list(G.parameters()) + list(D.parameters()), list(G2.parameters()) + list(D2.parameters())):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)

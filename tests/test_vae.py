@@ -177,3 +177,15 @@ def test_bad_input_raises_clear_errors():
         elbo(torch.full((2, 3), 3.0), torch.zeros(2, 3), torch.zeros(2, 1), torch.zeros(2, 1))
     with pytest.raises(ValueError, match="k must be an integer >= 1"):
         iwae_log_likelihood(model, x, k=0)
+
+
+def test_pick_beta_takes_lowest_rate_within_budget():
+    from course_utils.vae import pick_beta
+
+    sweep = [{"beta": 4.0, "distortion": 30.0, "rate": 0.5}, {"beta": 0.5, "distortion": 12.0, "rate": 9.0},
+             {"beta": 2.0, "distortion": 21.0, "rate": 2.0}, {"beta": 3.0, "distortion": 20.0, "rate": 2.5}]
+    assert pick_beta(sweep, 20.0) == 3.0
+    assert pick_beta(sweep, 21.0) == 2.0
+    assert pick_beta(sweep, 100.0) == 4.0
+    assert pick_beta(sweep, 5.0) is None
+    assert pick_beta([], 1.0) is None
