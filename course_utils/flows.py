@@ -25,7 +25,7 @@ from ._validation import (
 )
 from .runtime import progress as _progress
 
-__all__ = ["AffineCoupling", "RealNVP", "train_flow", "FlowHistory", "standard_normal_log_prob"]
+__all__ = ["AffineCoupling", "InvertibleLinear", "RealNVP", "train_flow", "FlowHistory", "standard_normal_log_prob"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -98,6 +98,68 @@ class AffineCoupling(nn.Module):
         return z_cond + (1.0 - self.mask) * ((z - t) * torch.exp(-s))  # (B, d)
 
 
+class InvertibleLinear(nn.Module):
+    """A learned invertible linear map z = W x, with W in Glow's LU form (Kingma & Dhariwal, 2018).
+
+    Between two couplings it lets the next split happen along any learned direction, not only along
+    the coordinate axes; for d = 2 that is what a curved density like two moons needs.
+
+    Parameters
+    ----------
+    dim : int
+        d, the number of data dimensions.
+    generator : torch.Generator, optional
+        Draws the random rotation that W starts from (``None``: the global generator).
+
+    Notes
+    -----
+    With :math:`P` a fixed permutation, :math:`L` unit lower-triangular, :math:`U` strictly
+    upper-triangular, :math:`\\mathrm{sign}` a vector of :math:`\\pm 1` fixed at initialisation and
+    :math:`\\log s` learned:
+
+    .. math:: W = P L \\left(U + \\mathrm{diag}(\\mathrm{sign}\\, e^{\\log s})\\right), \\qquad
+              \\log\\left|\\det W\\right| = \\sum_j \\log s_j
+
+    so the log-determinant is exact and costs O(d); the inverse uses two triangular solves.
+    """
+
+    def __init__(self, dim: int, generator=None):
+        super().__init__()
+        self.dim = check_positive_int(dim, "dim", minimum=2)
+        dtype = torch.get_default_dtype()
+        q = torch.linalg.qr(torch.randn(self.dim, self.dim, generator=generator, dtype=torch.float64))[0]
+        P, L, U = torch.linalg.lu(q)  # q = P L U; each (d, d)
+        diag = torch.diagonal(U)  # (d,)
+        self.register_buffer("perm", P.to(dtype))  # (d, d)
+        self.register_buffer("sign", torch.sign(diag).to(dtype))  # (d,)
+        self.register_buffer("eye", torch.eye(self.dim, dtype=dtype))  # (d, d)
+        self.lower = nn.Parameter(torch.tril(L, -1).to(dtype))  # (d, d), strictly lower part used
+        self.upper = nn.Parameter(torch.triu(U, 1).to(dtype))  # (d, d), strictly upper part used
+        self.log_s = nn.Parameter(diag.abs().log().to(dtype))  # (d,)
+
+    def _factors(self):
+        L = torch.tril(self.lower, -1) + self.eye  # (d, d)
+        U = torch.triu(self.upper, 1) + torch.diag(self.sign * self.log_s.exp())  # (d, d)
+        return L, U
+
+    def weight(self):
+        """The matrix W, shape (d, d)."""
+        L, U = self._factors()
+        return self.perm @ L @ U  # (d, d)
+
+    def forward(self, x):
+        """x (B, d) -> (z = x W^T (B, d), log_det (B,))."""
+        z = x @ self.weight().T  # (B, d)
+        return z, self.log_s.sum().expand(x.shape[0])  # (B,)
+
+    def inverse(self, z):
+        """z (B, d) -> x (B, d), solving P L U x = z."""
+        L, U = self._factors()
+        y = (z @ self.perm).T  # P^T z, (d, B)
+        y = torch.linalg.solve_triangular(L, y, upper=False, unitriangular=True)  # (d, B)
+        return torch.linalg.solve_triangular(U, y, upper=True).T  # (B, d)
+
+
 def _reflect(x, v):
     """Householder reflection of the rows of x (B, d) across the hyperplane with normal v (d,).
 
@@ -118,6 +180,15 @@ class RealNVP(nn.Module):
     ``mixing="reflection"`` a fixed random Householder reflection precedes every coupling but the
     first, so that the couplings split the space along other directions (in the spirit of the fixed
     permutations of Glow); it has log-determinant 0. On two moons it fitted worse than "alternate".
+    With ``mixing="lu"`` a *learned* invertible linear map (:class:`InvertibleLinear`, Glow's 1x1
+    convolution) precedes every coupling but the first; its log-determinant is exact. For d = 2 this
+    is what lets the couplings follow curved data: alternating masks only ever split along the axes.
+
+    The best setting found for two moons (2,000 points, noise 0.05; 50-65 CPU seconds on one
+    thread): ``RealNVP(2, n_layers=12, mixing="lu")`` trained with ``train_flow(flow, X, epochs=360,
+    batch_size=256, lr=1e-2, noise_std=0.02, max_grad_norm=5.0, init_from_data=True)``. Its test
+    log-likelihood was -0.350, -0.359 and -0.407 nats per point for seeds 0, 1, 2, against -0.365
+    for a BIC-chosen Gaussian mixture: better on two seeds of three, not on every seed.
 
     Parameters
     ----------
@@ -127,9 +198,10 @@ class RealNVP(nn.Module):
         Number of coupling layers.
     hidden_dim : int
         Width of each coupling network.
-    mixing : {"reflection", "alternate"}
-        What happens between couplings (see above). The reflections are drawn from a fixed seed, so
-        every ``RealNVP`` of a given ``dim`` uses the same ones; global random state is not touched.
+    mixing : {"alternate", "reflection", "lu"}
+        What happens between couplings (see above). The reflections and the rotations the learned
+        maps start from are drawn from a fixed seed, so every ``RealNVP`` of a given ``dim`` starts
+        with the same ones; global random state is not touched.
 
     Examples
     --------
@@ -143,13 +215,16 @@ class RealNVP(nn.Module):
         super().__init__()
         self.dim = check_positive_int(dim, "dim", minimum=2)
         n_layers = check_positive_int(n_layers, "n_layers")
-        self.mixing = check_choice(mixing, "mixing", ("reflection", "alternate"))
+        self.mixing = check_choice(mixing, "mixing", ("reflection", "alternate", "lu"))
         g = torch.Generator().manual_seed(1234)
         normals = torch.randn(n_layers, self.dim, generator=g)  # (n_layers, d)
         normals[0] = 0.0  # no mixing before the first coupling; a zero normal means the identity
-        if mixing == "alternate":
+        if mixing != "reflection":
             normals.zero_()
         self.register_buffer("normals", normals.to(torch.get_default_dtype()))
+        # mixing="lu": a learned invertible linear map before every coupling but the first
+        self.mixers = nn.ModuleList(
+            InvertibleLinear(self.dim, generator=g) for _ in range(n_layers - 1 if mixing == "lu" else 0))
         even = (torch.arange(self.dim) % 2 == 0).to(torch.get_default_dtype())  # (d,)
         self.layers = nn.ModuleList(
             AffineCoupling(self.dim, even if i % 2 == 0 else 1.0 - even, hidden_dim) for i in range(n_layers))
@@ -160,16 +235,25 @@ class RealNVP(nn.Module):
         """Map data to the base space: x (B, d) -> (z (B, d), log_det (B,)), log_det = log|det dz/dx|."""
         z = (x - self.loc) * torch.exp(-self.log_scale)  # (B, d)
         log_det = (-self.log_scale.sum()).expand(x.shape[0])  # (B,)
-        for layer, v in zip(self.layers, self.normals):
-            z, ld = layer(_reflect(z, v))  # a reflection has |det| = 1
+        for i, (layer, v) in enumerate(zip(self.layers, self.normals)):
+            if self.mixers and i > 0:
+                z, ld = self.mixers[i - 1](z)  # (B, d), (B,)
+                log_det = log_det + ld
+            else:
+                z = _reflect(z, v)  # a reflection has |det| = 1
+            z, ld = layer(z)
             log_det = log_det + ld
         return z, log_det
 
     def inverse(self, z):
         """Map base-space points back to data: z (B, d) -> x (B, d)."""
         x = z
-        for layer, v in zip(reversed(self.layers), self.normals.flip(0)):
-            x = _reflect(layer.inverse(x), v)  # a reflection is its own inverse
+        for i in reversed(range(len(self.layers))):
+            x = self.layers[i].inverse(x)  # (B, d)
+            if self.mixers and i > 0:
+                x = self.mixers[i - 1].inverse(x)
+            else:
+                x = _reflect(x, self.normals[i])  # a reflection is its own inverse
         return x * torch.exp(self.log_scale) + self.loc  # (B, d)
 
     def log_prob(self, x):
@@ -211,7 +295,8 @@ class FlowHistory:
 
 def train_flow(flow: RealNVP, data, *, epochs: int, batch_size: int = 256, lr: float = 2e-3,
                weight_decay: float = 0.0, schedule: str = "cosine", validation=None, device=None,
-               progress: bool = True, generator=None) -> FlowHistory:
+               progress: bool = True, generator=None, noise_std: float = 0.0, max_grad_norm: float = 100.0,
+               init_from_data: bool = False) -> FlowHistory:
     """Fit a flow by maximum likelihood (minimise the mean NLL per point) with Adam.
 
     Parameters
@@ -233,7 +318,15 @@ def train_flow(flow: RealNVP, data, *, epochs: int, batch_size: int = 256, lr: f
     progress : bool
         Show a progress bar.
     generator : torch.Generator or int, optional
-        Randomness for shuffling.
+        Randomness for shuffling and for the jitter.
+    noise_std : float
+        Standard deviation of Gaussian noise added to every training batch (0: none). A little
+        (about 0.4 times the data's own noise) keeps the flow from fitting the training points' noise.
+    max_grad_norm : float
+        Gradients are clipped to this total norm; lower it (e.g. 5) when training with a high ``lr``.
+    init_from_data : bool
+        Start the flow's elementwise map at the data's mean and standard deviation (the couplings then
+        see standardised inputs from the first step).
 
     Returns
     -------
@@ -242,7 +335,8 @@ def train_flow(flow: RealNVP, data, *, epochs: int, batch_size: int = 256, lr: f
     Raises
     ------
     ValueError
-        For non-positive ``epochs``/``batch_size``/``lr``, data with the wrong number of columns,
+        For non-positive ``epochs``/``batch_size``/``lr``/``max_grad_norm``, negative ``noise_std``,
+        data with the wrong number of columns,
         NaN in the data, or a diverged run.
     """
     if not isinstance(flow, RealNVP):
@@ -251,6 +345,8 @@ def train_flow(flow: RealNVP, data, *, epochs: int, batch_size: int = 256, lr: f
     batch_size = check_positive_int(batch_size, "batch_size")
     lr = check_positive_float(lr, "lr")
     weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
+    noise_std = check_positive_float(noise_std, "noise_std", allow_zero=True)
+    max_grad_norm = check_positive_float(max_grad_norm, "max_grad_norm")
     check_choice(schedule, "schedule", ("cosine", "constant"))
     data = as_float_tensor(data, "data", ndim=2, last_dim=flow.dim)
     if validation is not None:
@@ -262,7 +358,13 @@ def train_flow(flow: RealNVP, data, *, epochs: int, batch_size: int = 256, lr: f
         flow.to(device)
     data = data.to(device=device, dtype=flow.loc.dtype)
     g = check_torch_generator(generator)
-    optimizer = torch.optim.Adam(flow.parameters(), lr=lr, weight_decay=weight_decay)
+    if init_from_data:  # start the elementwise map at the data's mean and standard deviation
+        with torch.no_grad():
+            flow.loc.copy_(data.mean(0))  # (d,)
+            flow.log_scale.copy_(data.std(0).clamp_min(1e-6).log())  # (d,)
+    # the fused Adam kernel updates all the small tensors at once (~15% faster per step on a CPU)
+    fused = data.device.type in ("cpu", "cuda") and data.dtype in (torch.float32, torch.float64)
+    optimizer = torch.optim.Adam(flow.parameters(), lr=lr, weight_decay=weight_decay, fused=fused or None)
     n_batches = math.ceil(data.shape[0] / batch_size)
     total_steps = epochs * n_batches
     history = FlowHistory()
@@ -274,10 +376,12 @@ def train_flow(flow: RealNVP, data, *, epochs: int, batch_size: int = 256, lr: f
         total, epoch_lr = 0.0, optimizer.param_groups[0]["lr"]
         for i in range(n_batches):
             x = data[order[i * batch_size:(i + 1) * batch_size]]  # (b, d)
+            if noise_std > 0:  # jitter: a little Gaussian noise on every batch, against overfitting
+                x = x + noise_std * torch.randn(x.shape, generator=g, device=g.device).to(x)  # (b, d)
             loss = -flow.log_prob(x).mean()  # mean NLL per point
             optimizer.zero_grad()
             loss.backward()
-            nn.utils.clip_grad_norm_(flow.parameters(), 100.0)
+            nn.utils.clip_grad_norm_(flow.parameters(), max_grad_norm)
             optimizer.step()
             step += 1
             if schedule == "cosine":

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.flows import AffineCoupling, RealNVP, train_flow
+from course_utils.flows import AffineCoupling, InvertibleLinear, RealNVP, train_flow
 
 torch.set_num_threads(1)
 
@@ -21,12 +21,16 @@ def _random_flow(dim=2, n_layers=4, hidden_dim=16, seed=0, scale=0.3, mixing="al
             last = layer.net[-1]
             last.weight.copy_(scale * torch.randn(last.weight.shape, generator=g, dtype=torch.float64))
             last.bias.copy_(scale * torch.randn(last.bias.shape, generator=g, dtype=torch.float64))
+        for mixer in flow.mixers:  # mixing="lu": move the learned linear maps off their start
+            mixer.lower.add_(scale * torch.randn(mixer.lower.shape, generator=g, dtype=torch.float64))
+            mixer.upper.add_(scale * torch.randn(mixer.upper.shape, generator=g, dtype=torch.float64))
+            mixer.log_s.add_(scale * torch.randn(mixer.log_s.shape, generator=g, dtype=torch.float64))
         flow.loc.copy_(torch.tensor([0.3, -0.2] + [0.0] * (dim - 2), dtype=torch.float64))
         flow.log_scale.fill_(0.2)
     return flow
 
 
-@pytest.mark.parametrize("mixing", ["alternate", "reflection"])
+@pytest.mark.parametrize("mixing", ["alternate", "reflection", "lu"])
 def test_inverse_undoes_forward(mixing):
     flow = _random_flow(dim=3, mixing=mixing)
     x = torch.randn(50, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
@@ -36,7 +40,8 @@ def test_inverse_undoes_forward(mixing):
     torch.testing.assert_close(flow(flow.inverse(x))[0], x, rtol=0, atol=1e-10)
 
 
-@pytest.mark.parametrize("dim, mixing", [(2, "alternate"), (3, "alternate"), (3, "reflection")])
+@pytest.mark.parametrize("dim, mixing", [(2, "alternate"), (3, "alternate"), (3, "reflection"), (2, "lu"),
+                                          (3, "lu")])
 def test_log_det_matches_the_autograd_jacobian(dim, mixing):
     flow = _random_flow(dim=dim, mixing=mixing)
     x = torch.randn(5, dim, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
@@ -61,8 +66,24 @@ def test_coupling_jacobian_is_triangular_and_keeps_masked_coordinates():
     assert abs(log_det.item() - math.log(J[1, 1].item())) < 1e-10
 
 
-def test_log_prob_integrates_to_one_on_a_grid():
-    flow = _random_flow()
+def test_invertible_linear_matches_its_matrix():
+    torch.manual_seed(0)
+    layer = InvertibleLinear(3, generator=torch.Generator().manual_seed(0)).double()
+    with torch.no_grad():
+        layer.lower.normal_()
+        layer.upper.normal_()
+        layer.log_s.normal_()
+    W = layer.weight()  # (3, 3)
+    x = torch.randn(4, 3, dtype=torch.float64)
+    z, log_det = layer(x)
+    torch.testing.assert_close(z, x @ W.T, rtol=0, atol=1e-12)
+    torch.testing.assert_close(log_det, torch.linalg.slogdet(W)[1].expand(4), rtol=0, atol=1e-12)
+    torch.testing.assert_close(layer.inverse(z), x, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("mixing", ["alternate", "lu"])
+def test_log_prob_integrates_to_one_on_a_grid(mixing):
+    flow = _random_flow(mixing=mixing)
     t = torch.linspace(-9, 9, 361, dtype=torch.float64)
     xx, yy = torch.meshgrid(t, t, indexing="ij")
     grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)  # (361^2, 2)
@@ -100,6 +121,15 @@ def test_train_flow_same_seed_same_numbers_and_device():
     np.testing.assert_allclose(runs[0], runs[1], rtol=0, atol=1e-12)
     torch.testing.assert_close(flow.sample(5, generator=2), flow.sample(5, generator=2))
     assert flow.loc.device.type == "cpu"
+    torch.manual_seed(0)
+    jittered = RealNVP(2, n_layers=2, hidden_dim=8, mixing="lu")
+    hist = train_flow(jittered, data, epochs=2, batch_size=16, noise_std=0.02, max_grad_norm=5.0,
+                      init_from_data=True, progress=False, generator=3)
+    assert all(math.isfinite(v) for v in hist.train_nll)
+    fresh = RealNVP(2, n_layers=2, hidden_dim=8)
+    train_flow(fresh, data, epochs=1, lr=1e-9, init_from_data=True, progress=False, generator=3)
+    torch.testing.assert_close(fresh.loc.detach(), data.mean(0), rtol=0, atol=1e-6)
+    torch.testing.assert_close(fresh.log_scale.detach().exp(), data.std(0), rtol=1e-5, atol=0)
     if torch.cuda.is_available():
         train_flow(flow, data, epochs=1, device="cuda", progress=False)
         assert flow.loc.device.type == "cuda"
@@ -114,6 +144,10 @@ def test_bad_input_raises_clear_errors():
         train_flow(flow, data, epochs=1, batch_size=0)
     with pytest.raises(ValueError, match=r"data must have 2 columns.*\(32, 3\)"):
         train_flow(flow, torch.randn(32, 3), epochs=1)
+    with pytest.raises(ValueError, match="noise_std must be a finite number >= 0"):
+        train_flow(flow, data, epochs=1, noise_std=-0.1)
+    with pytest.raises(ValueError, match="mixing must be one of"):
+        RealNVP(2, mixing="rotation")
     bad = data.clone()
     bad[0, 1] = float("inf")
     with pytest.raises(ValueError, match="data must hold finite numbers"):
