@@ -78,7 +78,9 @@ class AffineCoupling(nn.Module):
         nn.init.zeros_(self.net[-1].bias)
         self.scale_factor = nn.Parameter(torch.ones(self.dim))  # (d,)
 
-    def _scale_shift(self, x_cond):
+    def scale_shift(self, x_cond):
+        """The conditioner: masked input (B, d) -> log-scale s (B, d) and shift t (B, d), both zero on the
+        coordinates that pass through unchanged."""
         s, t = self.net(x_cond).chunk(2, dim=-1)  # (B, d), (B, d)
         free = 1.0 - self.mask  # (d,)
         s = torch.tanh(s) * self.scale_factor * free  # (B, d), zero on the conditioning coordinates
@@ -87,14 +89,14 @@ class AffineCoupling(nn.Module):
     def forward(self, x):
         """x (B, d) -> (z (B, d), log_det (B,))."""
         x_cond = x * self.mask  # (B, d)
-        s, t = self._scale_shift(x_cond)
+        s, t = self.scale_shift(x_cond)
         z = x_cond + (1.0 - self.mask) * (x * torch.exp(s) + t)  # (B, d)
         return z, s.sum(-1)
 
     def inverse(self, z):
         """z (B, d) -> x (B, d)."""
         z_cond = z * self.mask  # (B, d)
-        s, t = self._scale_shift(z_cond)
+        s, t = self.scale_shift(z_cond)
         return z_cond + (1.0 - self.mask) * ((z - t) * torch.exp(-s))  # (B, d)
 
 
