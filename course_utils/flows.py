@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -23,6 +23,7 @@ from ._validation import (
     check_positive_int,
     check_torch_generator,
 )
+from .runtime import TrainingHistory
 from .runtime import progress as _progress
 
 __all__ = ["AffineCoupling", "InvertibleLinear", "RealNVP", "train_flow", "FlowHistory", "standard_normal_log_prob"]
@@ -274,7 +275,7 @@ class RealNVP(nn.Module):
 
 
 @dataclass
-class FlowHistory:
+class FlowHistory(TrainingHistory):
     """What :func:`train_flow` records, one entry per epoch.
 
     ``train_nll``: mean negative log-likelihood per point over the epoch's mini-batches, in nats;
@@ -287,12 +288,6 @@ class FlowHistory:
     val_nll: list = field(default_factory=list)
     lr: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
-
-    def __getitem__(self, key):
-        return getattr(self, key)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def train_flow(flow: RealNVP, data, *, epochs: int, batch_size: int = 256, lr: float = 2e-3,

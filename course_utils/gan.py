@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ from ._validation import (
     check_rng,
     check_torch_generator,
 )
+from .runtime import TrainingHistory
 from .runtime import progress as _progress
 
 __all__ = ["discriminator_loss", "generator_loss", "gradient_penalty", "Generator", "Discriminator",
@@ -256,7 +257,7 @@ class ConvDiscriminator(nn.Module):
 # --- training -------------------------------------------------------------------------------------
 
 @dataclass
-class GANHistory:
+class GANHistory(TrainingHistory):
     """What :func:`train_gan` records.
 
     Per generator step (lists of floats, one entry each): ``d_loss`` and ``g_loss`` (for ``"wgan-gp"``
@@ -275,12 +276,6 @@ class GANHistory:
     sample_steps: list = field(default_factory=list)
     samples: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
-
-    def __getitem__(self, key):
-        return getattr(self, key)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _draw_real(sample_real, n, input_dim, device):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import random
 
 import numpy as np
 
-__all__ = ["seed_everything", "get_device", "available_devices", "limit_threads", "env_flag", "progress"]
+__all__ = ["seed_everything", "get_device", "available_devices", "limit_threads", "env_flag", "progress",
+           "TrainingHistory"]
 
 _DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -159,3 +161,17 @@ def progress(iterable=None, *, total: int | None = None, desc: str | None = None
 
     quiet = (not enabled) or env_flag("WORKBOOK_UNATTENDED", False)
     return tqdm(iterable, total=total, desc=desc, disable=quiet, leave=False, **kwargs)
+
+
+class TrainingHistory:
+    """Base of the dataclasses that training functions return (``VAEHistory``, ``GANHistory``, ...).
+
+    ``history["train_elbo"]`` works like ``history.train_elbo``; :meth:`as_dict` gives a plain dict of
+    lists (e.g. for ``pandas.DataFrame``).
+    """
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +23,7 @@ from ._validation import (
     check_same_shape,
     check_torch_generator,
 )
+from .runtime import TrainingHistory
 from .runtime import progress as _progress
 
 __all__ = ["reparameterize", "gaussian_kl", "elbo", "ELBOTerms", "VAE", "train_vae", "VAEHistory",
@@ -241,7 +242,7 @@ class VAE(nn.Module):
 # --- training and evaluation ----------------------------------------------------------------------
 
 @dataclass
-class VAEHistory:
+class VAEHistory(TrainingHistory):
     """What :func:`train_vae` records, one entry per epoch.
 
     ELBO terms are averages per sample, in nats (``train_*`` over the epoch's mini-batches while the
@@ -258,12 +259,6 @@ class VAEHistory:
     val_reconstruction: list = field(default_factory=list)
     val_kl: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
-
-    def __getitem__(self, key):
-        return getattr(self, key)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _resolve_device(model: nn.Module, device):
