@@ -11,30 +11,42 @@ FAST   ?= 0
 SEED   ?= 0
 DEVICE ?= auto
 NB     ?=
+JOBS   ?= 2
+SEEDS  ?= 1 2
 fast_flag := $(if $(filter 1 true True yes,$(FAST)),--fast,)
 
-.PHONY: help venv workbook test unit notebooks lint student lab stamp grade clean
+.PHONY: help venv workbook test unit notebooks lint student lab stamp grade clean seeds
 
 help:
 	@echo "make workbook [FAST=1] [SEED=0] [DEVICE=auto|cpu|cuda|mps] [NB='01 06']  execute notebooks, build build/"
 	@echo "make test      unit tests, lint, notebook structure, execute every notebook (solution + student)"
+	@echo "make seeds [SEEDS='1 2']  execute every notebook with FAST=1 under other seeds (build/seeds/N)"
+	@echo "JOBS=2         notebooks executed at once by workbook, notebooks and seeds (one thread each)"
 	@echo "make lab       JupyterLab on notebooks/"
 	@echo "make student   student release in build/student/"
 	@echo "make grade SUBMISSIONS='path/01-....ipynb ...'  autograde student notebooks"
 	@echo "make stamp     write the repository URL (course_utils/_config.py) into every notebook"
 
-# The environment: torch's pinned CPU-capable wheel first, then everything under the lock file.
+# The environment: torch's pinned CPU-capable wheel first, then everything under the lock file:
+# the library, the test tools (dev) and what runs the notebooks (notebooks: JupyterLab, papermill, nbval).
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH)
-	$(PY) -m pip install --quiet -c requirements/constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet -c requirements/constraints.txt -e ".[dev,notebooks]"
 	touch $@
 
 venv: $(STAMP)
 
 workbook: $(STAMP)
-	$(PY) -m course_utils.workbook run $(NB) $(fast_flag) --seed $(SEED) --device $(DEVICE)
+	$(PY) -m course_utils.workbook run $(NB) $(fast_flag) --seed $(SEED) --device $(DEVICE) --jobs $(JOBS)
+
+# Every claim must hold for any seed: run the workbook (FAST) under other seeds; fails if a notebook fails.
+seeds: $(STAMP)
+	@set -e; for s in $(SEEDS); do \
+		$(PY) -m course_utils.workbook run $(NB) --fast --seed $$s --device $(DEVICE) --jobs $(JOBS) \
+			--no-progress --output build/seeds/$$s; \
+	done
 
 # Everything CI checks. Notebooks run with FAST on; the student versions are generated first.
 test: $(STAMP) lint unit notebooks
@@ -46,8 +58,9 @@ unit: $(STAMP)
 	$(PY) -m pytest -q tests
 
 notebooks: $(STAMP) student
-	WORKBOOK_FAST=1 WORKBOOK_UNATTENDED=1 MPLBACKEND=Agg $(PY) -m pytest -q -p no:cacheprovider \
-		--nbval-lax --nbval-cell-timeout=600 notebooks build/student
+	WORKBOOK_FAST=1 WORKBOOK_UNATTENDED=1 MPLBACKEND=Agg OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+		MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider \
+		-n $(JOBS) --dist loadfile --nbval-lax --nbval-cell-timeout=600 notebooks build/student
 
 student: $(STAMP)
 	rm -rf build/student

@@ -88,7 +88,7 @@ def hmm_cases(rng, T=100_000, N=4):
 
 
 def hmm_rows(name, params, obs, X, models):
-    log_start, log_trans = np.log(params.startprob), np.log(params.transmat)
+    log_start, log_trans, log_em = hmm.log_inputs(obs, params)  # (N,), (N, N), (T, N)
     model = hmm.HMM(params)
 
     def functions_fb():
@@ -107,8 +107,7 @@ def hmm_rows(name, params, obs, X, models):
             (f"Viterbi, {name}: HMM.decode", median_time(lambda: model.decode(obs)), t_decode, "decode"),
             ("  same via emission_log_likelihood+viterbi", median_time(functions_vit), t_decode, "decode")]
 
-    log_em = hmm.emission_log_likelihood(obs, params)  # (T, N)
-    frameprob = np.exp(log_em)
+    frameprob = np.exp(log_em)  # (T, N)
 
     def ref_log():
         _, fwd = _hmmc.forward_log(params.startprob, params.transmat, log_em)

@@ -1,14 +1,51 @@
-"""Compiled loop behind :func:`course_utils.mixtures.e_step` (private).
+"""The numerics behind :func:`course_utils.mixtures.e_step` (private): Cholesky factors and a compiled loop.
 
 With K between 2 and 10, NumPy spends most of an E-step on many short row-wise passes over (n, K)
 arrays (subtract, square, sum, max, exp, sum, log). The matrix product that whitens the data stays in
-BLAS; this Numba kernel then makes a single pass over the samples (single-threaded) for the rest.
+BLAS; a Numba kernel then makes a single pass over the samples (single-threaded) for the rest. The
+inputs are trusted: the public functions of ``mixtures`` validated them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+def cholesky(covariances, hint, *, check_symmetric=True):
+    """Lower Cholesky factors, shape (K, D, D), of symmetric positive definite matrices (K, D, D).
+
+    Raises ``ValueError`` naming the matrix (and ``hint``, the remedy) when one is asymmetric (checked
+    only with ``check_symmetric``) or not positive definite.
+    """
+    if check_symmetric:
+        scale = np.abs(covariances).max(axis=(1, 2))  # (K,)
+        asym = np.abs(covariances - covariances.transpose(0, 2, 1)).max(axis=(1, 2))  # (K,)
+        if (asym > 1e-8 * scale).any():
+            k = int(np.argmax(asym > 1e-8 * scale))
+            raise ValueError(f"covariances[{k}] must be symmetric (got an asymmetry of {asym[k]:.3g})")
+    chol = np.empty_like(covariances)
+    for k, cov in enumerate(covariances):
+        try:
+            chol[k] = np.linalg.cholesky(cov)  # (D, D), cov = L L^T
+        except np.linalg.LinAlgError:
+            raise ValueError(f"covariances[{k}] is singular or not positive definite "
+                             f"(smallest eigenvalue {np.linalg.eigvalsh(cov)[0]:.3g}): {hint}") from None
+    return chol
+
+
+def log_resp(X, weights, means, chol):
+    """Log responsibilities (n, K) and log p(x_n) (n,) of X (n, D), given the Cholesky factors (K, D, D)."""
+    K, D = means.shape
+    prec_chol = np.linalg.inv(chol).transpose(0, 2, 1)  # (K, D, D) upper triangular L_k^-T
+    half_log_det = np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)  # (K,) = 0.5 log|Sigma_k|
+    with np.errstate(divide="ignore"):
+        log_norm = np.log(weights) - half_log_det - 0.5 * D * _LOG_2PI  # (K,)
+    P = prec_chol.transpose(1, 0, 2).reshape(D, K * D)  # (D, K*D): all K whitenings side by side
+    shift = np.einsum("kd,kde->ke", means, prec_chol).reshape(K * D)  # (K*D,) mu_k^T P_k
+    return log_resp_from_whitened(X @ P, shift, log_norm)  # (n, K), (n,)
 
 
 @njit(cache=True)

@@ -1,16 +1,17 @@
 """Compiled recursions behind :mod:`course_utils.hmm` (private).
 
-The public functions in ``hmm`` state the maths; these Numba kernels run it, single-threaded.
+The public functions of ``cu.hmm`` state the maths; these Numba kernels run it, single-threaded.
 
 Forward and backward run as scaled recursions in linear space, as in Rabiner's "scaling" (hmmlearn's
-fastest implementation), renormalising only when the scaled state drops below 1e-100: a step costs
-N^2 multiply-adds and no exp or log. They still give exact log messages. Each step stores its linear
-prediction, e.g. :math:`s_t(j) = \\sum_i \\hat\\alpha_{t-1}(i) A_{ij}`, and the log scale :math:`L_t`;
-:math:`\\log\\alpha_t(j) = \\log b_j(x_t) + \\log s_t(j) + L_t` is formed at the end with one
-vectorised log, so the emission term never passes through exp on its way out (a
-state whose emission is e^-5000 times the best keeps its finite log value). When a prediction falls
-below 1e-290 while an exact path into the state exists, or a step's total does, that step is redone
-as an exact log-sum-exp and flagged in ``exact``, so no finite value is lost to -inf.
+``implementation="scaling"``; timings in benchmarks/NOTES_classical.md), renormalising only when the
+scaled state drops below 1e-100: a step costs N^2 multiply-adds and no exp or log. They still give
+exact log messages. Each step stores its linear prediction, e.g.
+:math:`s_t(j) = \\sum_i \\hat\\alpha_{t-1}(i) A_{ij}`, and the log scale :math:`L_t`;
+:math:`\\log\\alpha_t(j) = \\log b_j(x_t) + \\log s_t(j) + L_t` is formed at the end with one vectorised
+log, so the emission term never passes through exp on its way out (a state whose emission is e^-5000
+times the best keeps its finite log value). When a prediction falls below 1e-290 while an exact path
+into the state exists, or a step's total does, that step is redone as an exact log-sum-exp and flagged
+in ``exact``, so no finite value is lost to -inf.
 
 Posteriors and expected transition counts are products of these linear quantities, normalised per
 step. Every factor is at most 1, so a term lost to underflow is below 1e-308 while the normaliser is

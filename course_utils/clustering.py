@@ -14,12 +14,13 @@ import dataclasses
 import warnings
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 from sklearn.exceptions import ConvergenceWarning
 
 from ._validation import as_float_array, check_positive_int, check_rng
 
 __all__ = ["KMeansResult", "kmeans", "assign_labels", "update_centers", "kmeans_objective",
-           "kmeans_plusplus"]
+           "kmeans_plusplus", "label_mapping", "match_labels"]
 
 
 @dataclasses.dataclass
@@ -196,3 +197,101 @@ def kmeans(X, n_clusters: int, *, init="k-means++", max_iter: int = 300, tol: fl
                       ConvergenceWarning, stacklevel=2)
     return KMeansResult(centers=centers, labels=labels, inertia=kmeans_objective(X, centers, labels),
                         objective_history=history, n_iter=n_iter, converged=converged)
+
+
+def _as_label_array(labels, name: str) -> np.ndarray:
+    arr = np.asarray(labels)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of labels (got shape {arr.shape})")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if not (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr))):
+            raise TypeError(f"{name} must hold integer labels (got dtype {arr.dtype})")
+        arr = arr.astype(np.int64)
+    return arr
+
+
+def label_mapping(labels_true, labels_pred) -> dict:
+    """The relabelling of clusters that agrees best with known groups (Hungarian matching).
+
+    Cluster names are arbitrary: K-means' cluster 0 need not be group 0. This pairs every predicted
+    cluster with at most one true label, and every true label with at most one cluster, so that the
+    number of points whose cluster is paired with their own label is as large as possible. That is a
+    maximum-weight assignment on the confusion table, solved exactly by
+    ``scipy.optimize.linear_sum_assignment`` (the Hungarian algorithm; Kuhn, 1955).
+
+    Parameters
+    ----------
+    labels_true : array_like of int, shape (n,)
+        The known groups.
+    labels_pred : array_like of int, shape (n,)
+        The cluster of every point; the number of clusters may differ from the number of groups.
+
+    Returns
+    -------
+    dict of int to int
+        ``{cluster: label}`` for every cluster in ``labels_pred``. With more clusters than groups the
+        unpaired clusters get fresh labels ``max(labels_true) + 1, + 2, ...`` in increasing order of
+        their own label, so no two clusters share a label.
+
+    Raises
+    ------
+    ValueError
+        When the two arrays differ in shape or are empty.
+
+    See Also
+    --------
+    match_labels : applies the mapping to ``labels_pred``.
+
+    Examples
+    --------
+    >>> label_mapping([0, 0, 1, 1, 2], [2, 2, 0, 0, 1])
+    {0: 1, 1: 2, 2: 0}
+    """
+    y_true = _as_label_array(labels_true, "labels_true")
+    y_pred = _as_label_array(labels_pred, "labels_pred")
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"labels_true and labels_pred must have the same length "
+                         f"(got {y_true.shape[0]} and {y_pred.shape[0]})")
+    clusters, pred_idx = np.unique(y_pred, return_inverse=True)  # (Kp,), (n,)
+    groups, true_idx = np.unique(y_true, return_inverse=True)  # (Kt,), (n,)
+    counts = np.zeros((len(clusters), len(groups)), dtype=np.int64)  # (Kp, Kt) confusion table
+    np.add.at(counts, (pred_idx, true_idx), 1)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    mapping = {int(clusters[r]): int(groups[c]) for r, c in zip(rows, cols)}
+    fresh = int(groups.max()) + 1
+    for cluster in clusters:
+        if int(cluster) not in mapping:
+            mapping[int(cluster)] = fresh
+            fresh += 1
+    return dict(sorted(mapping.items()))
+
+
+def match_labels(labels_true, labels_pred) -> np.ndarray:
+    """Rename the clusters in ``labels_pred`` so that they agree best with ``labels_true``.
+
+    Use it before comparing clusters with known groups by eye or by a confusion table (scores such as
+    the adjusted Rand index do not need it: they ignore names).
+
+    Parameters
+    ----------
+    labels_true : array_like of int, shape (n,)
+    labels_pred : array_like of int, shape (n,)
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+        ``labels_pred`` relabelled with :func:`label_mapping`: the Hungarian assignment on the
+        confusion table; clusters beyond the number of groups get fresh labels.
+
+    See Also
+    --------
+    label_mapping : the mapping itself.
+
+    Examples
+    --------
+    >>> match_labels([0, 0, 1, 1, 2], [2, 2, 0, 0, 1])
+    array([0, 0, 1, 1, 2])
+    """
+    mapping = label_mapping(labels_true, labels_pred)
+    clusters, inverse = np.unique(_as_label_array(labels_pred, "labels_pred"), return_inverse=True)
+    return np.array([mapping[int(c)] for c in clusters], dtype=np.int64)[inverse.reshape(-1)]  # (n,)

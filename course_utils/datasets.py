@@ -1,7 +1,8 @@
 """Offline data sets for the workbook: every loader works without a network connection.
 
 Each loader returns a :class:`Dataset` of NumPy arrays with feature and label names. Where the data come
-from and under which licence is in each docstring and in ``data/provenance.csv``.
+from and under which licence is in each docstring and in ``data/provenance.csv``. The generated data
+sets (heights, fruits, the ring of Gaussians) take an ``rng`` and are drawn on the fly.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_positive_int, check_rng
+from ._validation import check_positive_float, check_positive_int, check_rng
 
 __all__ = ["Dataset", "load_digits", "load_iris", "load_penguins", "load_old_faithful",
-           "load_seattle_weather", "load_heights", "load_fruits", "HEIGHT_GROUPS", "data_dir"]
+           "load_seattle_weather", "load_heights", "load_fruits", "HEIGHT_GROUPS", "data_dir",
+           "ring_of_gaussians", "ring_centers"]
 
 
 @dataclasses.dataclass
@@ -196,3 +198,63 @@ def load_fruits(n: int = 300, rng=0) -> Dataset:
     return Dataset(X=X, y=y, feature_names=["weight_g", "hue_deg", "sweetness_brix"],
                    target_names=[g[0] for g in FRUIT_GROUPS],
                    description="Synthetic fruits with three known groups (generated)")
+
+
+def ring_centers(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
+    """Centres of the ring's modes, evenly spaced on a circle of ``radius``, the first at angle 0.
+
+    Returns
+    -------
+    ndarray, shape (n_modes, 2), float64
+
+    Examples
+    --------
+    >>> ring_centers(4, radius=1.0)[:2].round(6)
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    n_modes = check_positive_int(n_modes, "n_modes")
+    radius = check_positive_float(radius, "radius")
+    angles = np.arange(n_modes) * (2 * np.pi / n_modes)  # (K,)
+    return radius * np.column_stack([np.cos(angles), np.sin(angles)])  # (K, 2)
+
+
+def ring_of_gaussians(n: int, n_modes: int = 8, radius: float = 2.0, std: float = 0.02, rng=None) -> Dataset:
+    """``n`` points from an equal-weight mixture of 2-D Gaussians on a ring (Metz et al., 2017).
+
+    The classic test of mode collapse for GANs: the modes are narrow and far apart, so a generator that
+    misses some is easy to see and to count (:func:`course_utils.metrics.mode_coverage`).
+
+    Parameters
+    ----------
+    n : int
+        Number of points.
+    n_modes : int
+        K, the number of modes, centred at :func:`ring_centers`.
+    radius : float
+    std : float
+        Standard deviation of every component (isotropic).
+    rng : numpy.random.Generator, int or None
+        Pass one Generator and call repeatedly for a stream of fresh samples; an int always gives
+        the same points.
+
+    Returns
+    -------
+    Dataset
+        ``X`` float64 (n, 2); ``y`` (n,) the mode each point was drawn from.
+
+    Examples
+    --------
+    >>> ds = ring_of_gaussians(100, rng=0)
+    >>> ds.X.shape, sorted(set(ds.y.tolist())) == list(range(8))
+    ((100, 2), True)
+    """
+    n = check_positive_int(n, "n")
+    std = check_positive_float(std, "std")
+    centers = ring_centers(n_modes, radius)  # (K, 2)
+    rng = check_rng(rng)
+    y = rng.integers(0, len(centers), size=n)  # (n,)
+    X = centers[y] + std * rng.standard_normal((n, 2))  # (n, 2)
+    return Dataset(X=X, y=y, feature_names=["x1", "x2"], target_names=[f"mode {k}" for k in range(len(centers))],
+                   description=f"{len(centers)} Gaussians (std {std:g}) on a ring of radius {radius:g}, "
+                               f"generated")

@@ -1,4 +1,4 @@
-"""Graded exercises: run a student's function against the reference and report in plain words.
+"""Graded exercises: the checker the notebooks call, and the reference solutions it compares with.
 
 How an exercise looks in a notebook
 -----------------------------------
@@ -6,10 +6,10 @@ A *solution cell* (nbgrader metadata ``solution: true``) defines a function; its
 ``### BEGIN SOLUTION`` and ``### END SOLUTION``. The student release replaces that block with
 ``raise NotImplementedError()``. A *check cell* right after it (nbgrader ``grade: true``) calls::
 
-    kmeans_assign = cu.exercises.check(
-        kmeans_assign, cu.clustering.assign_labels,
-        cases=[cu.exercises.case(X, centers, label="three blobs"), ...],
-        hint="Use squared Euclidean distance and argmin over the centres.",
+    my_update_centers = cu.exercises.check(
+        my_update_centers, cu.exercises.reference_update_centers,
+        cases=[cu.exercises.case(X, labels, centers, label="three blobs"), ...],
+        hint="Average the points of each cluster; an empty cluster keeps its old centre.",
     )
 
 and the notebook goes on with whatever ``check`` returns: the student's function when it agrees with the
@@ -18,255 +18,244 @@ cells after it, while a student still sees exactly what went wrong.
 
 When the environment variable ``WORKBOOK_GRADING`` is set (the grading command sets it), an
 unattempted or wrong answer raises :class:`ExerciseFailure` instead, which fails the nbgrader test cell.
+
+Where references live
+---------------------
+The check cell is visible to the student, so it must not spell the solution out (STYLE.md, rule 17):
+it defines no function of its own and calls only ``cu.*``. When a topic function already has the
+exercise's signature, the check cell passes it directly (``cu.clustering.assign_labels``). Otherwise
+the reference is a small adapter named ``reference_<what it computes>``, with the exercise's exact
+signature and return type; a ``compare_*`` function is a ``compare_fn`` for statistics of random
+samples; a few helpers build cases (``gan_step_case``) or wrap a function for comparison
+(``with_weights``). Everything is used as ``cu.exercises.<name>``, whichever file holds it:
+
+- this module: the checker's machinery (``check``, ``compare``, ..., from the private ``_checker``) and
+  the references of notebooks 01 and 02;
+- ``_refs_classical``: notebooks 05-07 (mixtures, hidden Markov models);
+- ``_refs_deep``: notebooks 08-10 (VAEs, GANs, flows). Each function imports torch itself, so
+  ``import course_utils.exercises`` does not load torch.
+
+Messages name every reference by its public path (``cu.exercises.<name>``, ``cu.hmm.forward``), not
+by the private module that holds it. Sampling exercises are checked by the distribution of what they
+draw (:func:`check_sampler` with :func:`mixture_sample_problem` or :func:`chain_sample_problem`, from
+``_sampler_tests``), so that any correct order of random draws passes.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import numbers
-import traceback
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
 import numpy as np
 
-from .runtime import env_flag
+from . import clustering
+from ._checker import Case, ExerciseFailure, case, check, check_sampler, check_value, compare, grading_mode
+from ._refs_classical import (
+    compare_chain_samples,
+    compare_mixture_samples,
+    reference_bic_curve,
+    reference_gmm_e_step,
+    reference_gmm_m_step,
+    reference_gmm_sample,
+    reference_hmm_reestimate_transmat,
+    reference_joint_log_prob,
+    reference_sample_weather,
+)
+from ._refs_deep import (
+    gan_step_case,
+    random_coupling_conditioner,
+    reference_affine_flow_log_prob,
+    reference_bernoulli_elbo,
+    reference_coupling_forward,
+    reference_reparameterize,
+    with_weights,
+)
+from ._sampler_tests import chain_sample_problem, gaussian_sample_problem, mixture_sample_problem
 
-__all__ = ["Case", "case", "check", "check_value", "ExerciseFailure", "grading_mode", "compare"]
-
-_PASS, _FAIL, _TODO = "\u2705", "\u274c", "\u23f3"  # check mark, cross, hourglass
-
-
-class ExerciseFailure(AssertionError):
-    """Raised under grading when an exercise is wrong or not attempted."""
-
-
-@dataclasses.dataclass
-class Case:
-    """One input to an exercise: positional and keyword arguments and a label for messages."""
-
-    args: tuple
-    kwargs: dict
-    label: str
-
-
-def case(*args, label: str | None = None, **kwargs) -> Case:
-    """Build a :class:`Case`; ``label`` names it in failure messages (default ``"case k"``)."""
-    return Case(args=args, kwargs=kwargs, label=label or "")
-
-
-def grading_mode() -> bool:
-    """True when the autograder runs the notebook (environment variable ``WORKBOOK_GRADING``)."""
-    return env_flag("WORKBOOK_GRADING", False)
-
-
-# ---------------------------------------------------------------- comparing answers
-
-
-def _to_numpy(value):
-    """Tensors become arrays; everything else is returned unchanged."""
-    if hasattr(value, "detach") and hasattr(value, "cpu"):
-        return value.detach().cpu().numpy()
-    return value
+__all__ = ["Case", "case", "check", "check_sampler", "check_value", "ExerciseFailure", "grading_mode", "compare",
+           "mixture_sample_problem", "chain_sample_problem", "gaussian_sample_problem",
+           # 01, 02 (below)
+           "reference_update_centers", "reference_j_trace", "reference_gaussian_mle",
+           "reference_gaussian_log_likelihood", "reference_gaussian_sample", "reference_pooled_gaussian_fit",
+           # 05-07 (_refs_classical)
+           "reference_sample_weather", "compare_chain_samples", "reference_joint_log_prob",
+           "reference_gmm_e_step", "reference_gmm_m_step", "reference_gmm_sample", "compare_mixture_samples",
+           "reference_bic_curve", "reference_hmm_reestimate_transmat",
+           # 08-10 (_refs_deep)
+           "reference_reparameterize", "reference_bernoulli_elbo", "with_weights", "gan_step_case",
+           "reference_affine_flow_log_prob", "random_coupling_conditioner", "reference_coupling_forward"]
 
 
-def compare(expected, got, *, rtol: float = 1e-6, atol: float = 1e-8, path: str = "result") -> str | None:
-    """Compare two answers; return ``None`` when they agree, else a sentence saying where they differ.
 
-    Arrays (NumPy or torch) are compared by shape then with ``np.allclose``; tuples, lists, dicts and
-    dataclasses element by element; numbers with the same tolerances; anything else with ``==``.
-    """
-    expected, got = _to_numpy(expected), _to_numpy(got)
-    if dataclasses.is_dataclass(expected) and not isinstance(expected, type):
-        if type(got) is not type(expected):
-            return f"{path} should be a {type(expected).__name__} (got {type(got).__name__})"
-        for field in dataclasses.fields(expected):
-            msg = compare(getattr(expected, field.name), getattr(got, field.name), rtol=rtol, atol=atol,
-                          path=f"{path}.{field.name}")
-            if msg:
-                return msg
-        return None
-    if isinstance(expected, Mapping):
-        if not isinstance(got, Mapping) or set(got) != set(expected):
-            return f"{path} should be a dict with keys {sorted(expected)} (got {_short(got)})"
-        for key in expected:
-            msg = compare(expected[key], got[key], rtol=rtol, atol=atol, path=f"{path}[{key!r}]")
-            if msg:
-                return msg
-        return None
-    if isinstance(expected, (tuple, list)):
-        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
-            return f"{path} should be a sequence of {len(expected)} items (got {_short(got)})"
-        for i, (e, g) in enumerate(zip(expected, got)):
-            msg = compare(e, g, rtol=rtol, atol=atol, path=f"{path}[{i}]")
-            if msg:
-                return msg
-        return None
-    if isinstance(expected, (np.ndarray, numbers.Number, np.generic)) and not isinstance(expected, bool):
-        e = np.asarray(expected)
-        try:
-            g = np.asarray(got, dtype=e.dtype if e.dtype.kind in "fc" else None)
-        except (TypeError, ValueError):
-            return f"{path} should be numeric (got {_short(got)})"
-        if g.shape != e.shape:
-            return f"{path} should have shape {e.shape} (got shape {g.shape})"
-        if e.dtype.kind in "fc" or g.dtype.kind in "fc":
-            if g.dtype.kind not in "fciub":
-                return f"{path} should be numeric (got dtype {g.dtype})"
-            if np.isnan(g).any() and not np.isnan(e).any():
-                return f"{path} contains NaN"
-            close = np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)
-        else:
-            close = g == e
-        if not np.all(close):
-            if e.ndim == 0:
-                return f"{path} should be {e.item():.6g} (got {g.item():.6g})"
-            where = tuple(int(i) for i in np.argwhere(~close)[0])
-            return (f"{path} differs at index {where}: expected {e[where]:.6g}, got {g[where]:.6g} "
-                    f"({int((~close).sum())} of {e.size} entries differ)")
-        return None
-    if expected != got:
-        return f"{path} should be {_short(expected)} (got {_short(got)})"
-    return None
+# --- 01 · Introduction to unsupervised learning ---------------------------------------------------
 
-
-def _short(value, limit: int = 200) -> str:
-    """A compact, bounded text form of a value for messages."""
-    value = _to_numpy(value)
-    if isinstance(value, np.ndarray):
-        text = f"array of shape {value.shape}: " + np.array2string(value, precision=4, threshold=12,
-                                                                   edgeitems=3)
-    else:
-        text = repr(value)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# ---------------------------------------------------------------- reporting
-
-
-def _student_frame(exc: BaseException) -> str:
-    """The last traceback line that lies outside course_utils (the student's own code)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "course_utils" not in f.filename]
-    if not frames:
-        return ""
-    f = frames[-1]
-    where = "your code" if f.filename.startswith("<") or "ipykernel" in f.filename else f.filename
-    return f" (in {where}, line {f.lineno}: `{(f.line or '').strip()}`)"
-
-
-def _report(name: str, status: str, message: str, fallback_name: str | None) -> None:
-    if status == "pass":
-        print(f"{_PASS} {name}: {message}")
-        return
-    symbol = _TODO if status == "todo" else _FAIL
-    if fallback_name == "reference solution":
-        tail = "\n   The notebook continues with the reference solution."
-    elif fallback_name:
-        tail = f"\n   The notebook continues with the reference `{fallback_name}`."
-    else:
-        tail = ""
-    text = f"{symbol} {name}: {message}{tail}"
-    if grading_mode():
-        raise ExerciseFailure(text)
-    print(text)
-
-
-def _describe_case(c: Case) -> str:
-    parts = [_short(a, 120) for a in c.args] + [f"{k}={_short(v, 120)}" for k, v in c.kwargs.items()]
-    return ", ".join(parts)
-
-
-def check(student_fn: Callable, reference_fn: Callable, cases: Sequence[Case | tuple], *,
-          name: str | None = None, hint: str | None = None, rtol: float = 1e-6, atol: float = 1e-8,
-          compare_fn: Callable[[Any, Any], str | None] | None = None) -> Callable:
-    """Check ``student_fn`` against ``reference_fn`` on every case and print the verdict.
+def reference_update_centers(X, labels, old_centers) -> np.ndarray:
+    """The K-means update step with the exercise's signature: ``K`` is ``len(old_centers)``.
 
     Parameters
     ----------
-    student_fn, reference_fn : callable
-        The student's function and the trusted one; both are called with each case's arguments.
-        Inputs are deep-copied per call, so a function that modifies its arguments cannot spoil a case.
-    cases : sequence of Case or tuple
-        The inputs; a bare tuple is taken as positional arguments. Put edge cases here.
-    name : str, optional
-        Name shown in messages; defaults to ``student_fn.__name__``.
-    hint : str, optional
-        Shown after a wrong answer.
-    rtol, atol : float
-        Tolerances for numeric comparison (see :func:`compare`).
-    compare_fn : callable, optional
-        ``compare_fn(expected, got) -> None | str`` replaces :func:`compare` (e.g. labels up to a
-        permutation); return a sentence describing the difference, or ``None`` when they agree.
+    X : array_like, shape (n, D)
+    labels : array_like of int, shape (n,)
+        Values in ``0 .. K - 1``.
+    old_centers : array_like, shape (K, D)
+        Kept for clusters that have no points; not modified.
 
     Returns
     -------
-    callable
-        ``student_fn`` when every case agrees, ``reference_fn`` otherwise (so the notebook can go on).
+    ndarray, shape (K, D)
 
-    Raises
-    ------
-    ExerciseFailure
-        Only under grading (``WORKBOOK_GRADING`` set), when the answer is wrong or not attempted.
+    See Also
+    --------
+    course_utils.clustering.update_centers : the same step, with ``n_clusters`` given explicitly.
+
+    Examples
+    --------
+    >>> reference_update_centers(np.array([[0.0], [2.0]]), np.array([0, 0]), np.array([[5.0], [7.0]]))
+    array([[1.],
+           [7.]])
     """
-    name = name or getattr(student_fn, "__name__", "your function")
-    ref_name = getattr(reference_fn, "__qualname__", getattr(reference_fn, "__name__", None))
-    ref_module = getattr(reference_fn, "__module__", "") or ""
-    if ref_module.startswith("course_utils"):
-        ref_name = ref_module.replace("course_utils", "cu", 1) + "." + ref_name
-    elif not ref_name or "<" in ref_name:  # a lambda or a function defined inside another
-        ref_name = "reference solution"
-    if not callable(student_fn):
-        _report(name, "fail", f"expected a function, got {_short(student_fn)}", ref_name)
-        return reference_fn
-    if not cases:
-        raise ValueError("cases must hold at least one input")
-    for i, c in enumerate(cases):
-        c = c if isinstance(c, Case) else Case(tuple(c), {}, "")
-        label = c.label or f"case {i + 1}"
-        expected = reference_fn(*copy.deepcopy(c.args), **copy.deepcopy(c.kwargs))
-        try:
-            got = student_fn(*copy.deepcopy(c.args), **copy.deepcopy(c.kwargs))
-        except NotImplementedError:
-            _report(name, "todo", "not attempted yet (the function still raises NotImplementedError).",
-                    ref_name)
-            return reference_fn
-        except Exception as exc:  # the student's error, shown briefly instead of a stack of internals
-            _report(name, "fail",
-                    f"raised {type(exc).__name__}: {exc}{_student_frame(exc)}\n   on {label}: "
-                    f"{_describe_case(c)}" + (f"\n   Hint: {hint}" if hint else ""), ref_name)
-            return reference_fn
-        diff = (compare_fn or (lambda e, g: compare(e, g, rtol=rtol, atol=atol)))(expected, got)
-        if diff:
-            _report(name, "fail",
-                    f"wrong answer on {label}.\n   Input: {_describe_case(c)}\n   {diff}\n"
-                    f"   Expected: {_short(expected)}\n   Got:      {_short(got)}"
-                    + (f"\n   Hint: {hint}" if hint else ""), ref_name)
-            return reference_fn
-    _report(name, "pass", f"correct on all {len(cases)} checks.", None)
-    return student_fn
+    return clustering.update_centers(X, labels, len(old_centers), old_centers=old_centers)
 
 
-def check_value(answer_fn: Callable[[], Any], expected, *, name: str = "your answer",
-                hint: str | None = None, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
-    """Check an answer computed by a zero-argument function (so a stub can raise NotImplementedError).
+def reference_j_trace(X, centers, labels) -> tuple[float, float, float]:
+    """The K-means objective J before, after the assignment and after the update step of one iteration.
 
-    Returns ``True`` when the answer matches ``expected``; prints the verdict either way and raises
-    :class:`ExerciseFailure` under grading when it does not.
+    Parameters
+    ----------
+    X : array_like, shape (n, D)
+    centers : array_like, shape (K, D)
+    labels : array_like of int, shape (n,)
+        Any labels in ``0 .. K - 1`` (not necessarily the nearest centres).
+
+    Returns
+    -------
+    (J_before, J_after_assign, J_after_update) : tuple of float
+        J for (centers, labels), for (centers, new labels) and for (new centers, new labels); an empty
+        cluster keeps its old centre. The three never increase.
+
+    See Also
+    --------
+    course_utils.clustering.kmeans_objective : J itself.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [1.0], [10.0]])
+    >>> reference_j_trace(X, np.array([[0.0], [9.0]]), np.array([1, 1, 0]))
+    (245.0, 2.0, 0.5)
     """
-    try:
-        got = answer_fn()
-    except NotImplementedError:
-        _report(name, "todo", "not attempted yet.", None)
-        return False
-    except Exception as exc:
-        _report(name, "fail", f"raised {type(exc).__name__}: {exc}{_student_frame(exc)}"
-                + (f"\n   Hint: {hint}" if hint else ""), None)
-        return False
-    diff = compare(expected, got, rtol=rtol, atol=atol, path=name)
-    if diff:
-        _report(name, "fail", diff + (f"\n   Hint: {hint}" if hint else ""), None)
-        return False
-    _report(name, "pass", "correct.", None)
-    return True
+    new_labels = clustering.assign_labels(X, centers)
+    new_centers = clustering.update_centers(X, new_labels, len(centers), old_centers=centers)
+    return (clustering.kmeans_objective(X, centers, labels),
+            clustering.kmeans_objective(X, centers, new_labels),
+            clustering.kmeans_objective(X, new_centers, new_labels))
+
+
+# --- 02 · Generative models overview --------------------------------------------------------------
+
+def reference_gaussian_mle(x) -> tuple[float, float]:
+    r"""Maximum-likelihood mean and variance of a 1-D sample, by ``scipy.stats.norm.fit``.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+
+    Returns
+    -------
+    (mu, sigma2) : tuple of float
+        :math:`\hat\mu = \frac{1}{n}\sum_i x_i` and :math:`\hat\sigma^2 = \frac{1}{n}\sum_i (x_i -
+        \hat\mu)^2` (dividing by n, not n - 1); 0 for a single point.
+
+    See Also
+    --------
+    reference_gaussian_log_likelihood : the log-likelihood these maximise.
+
+    Examples
+    --------
+    >>> [round(v, 12) for v in reference_gaussian_mle([1.0, 2.0, 3.0, 4.0])]
+    [2.5, 1.25]
+    """
+    from scipy import stats
+
+    loc, scale = stats.norm.fit(np.asarray(x, dtype=float))  # scipy's maximum-likelihood fit
+    return float(loc), float(scale) ** 2
+
+
+def reference_gaussian_log_likelihood(x, mu, sigma2) -> float:
+    r"""Total log-likelihood of a 1-D sample under :math:`\mathcal N(\mu, \sigma^2)`, in nats.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+    mu : float
+    sigma2 : float
+        The variance (not the standard deviation), > 0.
+
+    Returns
+    -------
+    float
+        :math:`\sum_i \log \mathcal N(x_i; \mu, \sigma^2)`, from ``scipy.stats.norm.logpdf`` (finite
+        even where the density underflows).
+
+    See Also
+    --------
+    reference_gaussian_mle : the parameters that maximise it.
+
+    Examples
+    --------
+    >>> round(reference_gaussian_log_likelihood([0.0], 0.0, 1.0), 6)  # -log(2 pi) / 2
+    -0.918939
+    """
+    from scipy import stats
+
+    return float(stats.norm.logpdf(x, loc=mu, scale=np.sqrt(sigma2)).sum())
+
+
+def reference_gaussian_sample(mu, sigma2, n, rng) -> np.ndarray:
+    r"""``n`` draws from :math:`\mathcal N(\mu, \sigma^2)` with exactly one call on ``rng``.
+
+    Parameters
+    ----------
+    mu : float
+    sigma2 : float
+        The variance; the standard deviation passed to ``rng.normal`` is its square root.
+    n : int
+    rng : numpy.random.Generator
+        Advanced by one ``rng.normal`` call, so a student's single call on a copy of the same
+        generator gives the same numbers.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> reference_gaussian_sample(0.0, 4.0, 3, np.random.default_rng(0)).shape
+    (3,)
+    """
+    return rng.normal(mu, np.sqrt(sigma2), size=n)
+
+
+def reference_pooled_gaussian_fit(X, y) -> tuple[np.ndarray, np.ndarray]:
+    r"""Class means and the pooled within-class covariance, by scikit-learn's LDA.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, D)
+    y : array_like of int, shape (n,)
+        Classes ``0 .. C - 1``.
+
+    Returns
+    -------
+    means : ndarray, shape (C, D)
+    covariance : ndarray, shape (D, D)
+        :math:`\frac{1}{n}\sum_i (x_i - \mu_{y_i})(x_i - \mu_{y_i})^\top`, maximum likelihood (divides
+        by n), as ``LinearDiscriminantAnalysis(solver="lsqr", store_covariance=True)`` stores it.
+
+    Examples
+    --------
+    >>> means, cov = reference_pooled_gaussian_fit(np.array([[0.0], [2.0], [10.0], [12.0]]),
+    ...                                           np.array([0, 0, 1, 1]))
+    >>> means.ravel().tolist(), cov.ravel().tolist()
+    ([1.0, 11.0], [1.0])
+    """
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    lda = LinearDiscriminantAnalysis(solver="lsqr", store_covariance=True).fit(X, y)
+    return lda.means_, lda.covariance_

@@ -5,34 +5,35 @@ log-determinant of dz/dx; ``inverse`` maps z back to x (the sampling direction).
 distribution is N(0, I), so
 
     log p(x) = log N(f(x); 0, I) + log |det df/dx|.
+
+Randomness (the fixed rotations and reflections a flow starts from, shuffling, jitter, samples) comes from a
+``seed`` argument (an int, a ``torch.Generator`` or ``None``), never from torch's global generator.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from ._validation import (
-    as_float_tensor,
-    check_choice,
-    check_positive_float,
-    check_positive_int,
-    check_torch_generator,
-)
-from .runtime import TrainingHistory
-from .runtime import progress as _progress
+from . import _training as tr
+from ._validation import check_choice, check_positive_float, check_positive_int
 
-__all__ = ["AffineCoupling", "InvertibleLinear", "RealNVP", "train_flow", "FlowHistory", "standard_normal_log_prob"]
+__all__ = ["AffineCoupling", "InvertibleLinear", "RealNVP", "train_flow", "FlowHistory",
+           "standard_normal_log_prob"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
 def standard_normal_log_prob(z):
-    """log N(z; 0, I) summed over the last dimension: (B, d) -> (B,)."""
+    """log N(z; 0, I) summed over the last dimension: (B, d) -> (B,).
+
+    Examples
+    --------
+    >>> round(float(standard_normal_log_prob(torch.zeros(1, 2))), 4)  # -log(2 pi)
+    -1.8379
+    """
     return -0.5 * (z.pow(2) + _LOG_2PI).sum(-1)  # (B,)
 
 
@@ -60,6 +61,12 @@ class AffineCoupling(nn.Module):
 
     ``s`` is bounded with ``tanh`` (times a learned per-dimension factor) so that early training
     cannot blow up. The last layer starts at zero, so a new layer is the identity.
+
+    Examples
+    --------
+    >>> z, log_det = AffineCoupling(2, mask=[1.0, 0.0])(torch.randn(5, 2))  # (5, 2), (5,)
+    >>> bool((log_det == 0).all())  # a new layer is the identity
+    True
     """
 
     def __init__(self, dim: int, mask, hidden_dim: int = 64):
@@ -111,8 +118,8 @@ class InvertibleLinear(nn.Module):
     ----------
     dim : int
         d, the number of data dimensions.
-    generator : torch.Generator, optional
-        Draws the random rotation that W starts from (``None``: the global generator).
+    seed : int, torch.Generator or None
+        Draws the random rotation that W starts from (``None``: an unpredictable one).
 
     Notes
     -----
@@ -124,13 +131,21 @@ class InvertibleLinear(nn.Module):
               \\log\\left|\\det W\\right| = \\sum_j \\log s_j
 
     so the log-determinant is exact and costs O(d); the inverse uses two triangular solves.
+
+    Examples
+    --------
+    >>> layer = InvertibleLinear(3, seed=0)
+    >>> x = torch.randn(4, 3)
+    >>> bool(torch.allclose(layer.inverse(layer(x)[0]), x, atol=1e-5))
+    True
     """
 
-    def __init__(self, dim: int, generator=None):
+    def __init__(self, dim: int, seed=None):
         super().__init__()
         self.dim = check_positive_int(dim, "dim", minimum=2)
         dtype = torch.get_default_dtype()
-        q = torch.linalg.qr(torch.randn(self.dim, self.dim, generator=generator, dtype=torch.float64))[0]
+        g = tr.make_generator(seed)
+        q = torch.linalg.qr(torch.randn(self.dim, self.dim, generator=g, dtype=torch.float64))[0]  # (d, d)
         P, L, U = torch.linalg.lu(q)  # q = P L U; each (d, d)
         diag = torch.diagonal(U)  # (d,)
         self.register_buffer("perm", P.to(dtype))  # (d, d)
@@ -182,17 +197,11 @@ class RealNVP(nn.Module):
     ``mixing="alternate"`` (the default) is the plain alternating-mask RealNVP. With
     ``mixing="reflection"`` a fixed random Householder reflection precedes every coupling but the
     first, so that the couplings split the space along other directions (in the spirit of the fixed
-    permutations of Glow); it has log-determinant 0. On two moons it fitted worse than "alternate".
-    With ``mixing="lu"`` a *learned* invertible linear map (:class:`InvertibleLinear`, Glow's 1x1
-    convolution) precedes every coupling but the first; its log-determinant is exact. For d = 2 this
-    is what lets the couplings follow curved data: alternating masks only ever split along the axes.
-
-    The best setting found for two moons (2,000 points, noise 0.05; about 2 CPU minutes on one
-    thread): ``RealNVP(2, n_layers=12, mixing="lu")`` trained with ``train_flow(flow, X, epochs=720,
-    batch_size=256, lr=1e-2, noise_std=0.02, max_grad_norm=5.0, init_from_data=True)``. Its test
-    log-likelihood was -0.353, -0.346, -0.349 and -0.351 nats per point for seeds 0-3, against -0.365
-    for a BIC-chosen Gaussian mixture (the true density scores about -0.319). With half the epochs it
-    lost on one seed of three.
+    permutations of Glow); it has log-determinant 0. With ``mixing="lu"`` a *learned* invertible linear
+    map (:class:`InvertibleLinear`, Glow's 1x1 convolution) precedes every coupling but the first; its
+    log-determinant is exact. For d = 2 this is what lets the couplings follow curved data: alternating
+    masks only ever split along the axes. ``benchmarks/NOTES_deep.md`` records a two-moons setting
+    (``mixing="lu"``) that beats a BIC-chosen Gaussian mixture, and how "reflection" fared.
 
     Parameters
     ----------
@@ -203,9 +212,11 @@ class RealNVP(nn.Module):
     hidden_dim : int
         Width of each coupling network.
     mixing : {"alternate", "reflection", "lu"}
-        What happens between couplings (see above). The reflections and the rotations the learned
-        maps start from are drawn from a fixed seed, so every ``RealNVP`` of a given ``dim`` starts
-        with the same ones; global random state is not touched.
+        What happens between couplings (see above).
+    seed : int, torch.Generator or None
+        Draws the reflections and the rotations the learned maps start from (unused for
+        ``"alternate"``): the same int gives the same ones; ``None``, unpredictable ones. The networks'
+        weights are initialised by torch as usual (seed them with ``torch.manual_seed``).
 
     Examples
     --------
@@ -215,12 +226,13 @@ class RealNVP(nn.Module):
     torch.Size([5])
     """
 
-    def __init__(self, dim: int, n_layers: int = 8, hidden_dim: int = 64, mixing: str = "alternate"):
+    def __init__(self, dim: int, n_layers: int = 8, hidden_dim: int = 64, mixing: str = "alternate", *,
+                 seed=None):
         super().__init__()
         self.dim = check_positive_int(dim, "dim", minimum=2)
         n_layers = check_positive_int(n_layers, "n_layers")
         self.mixing = check_choice(mixing, "mixing", ("reflection", "alternate", "lu"))
-        g = torch.Generator().manual_seed(1234)
+        g = tr.make_generator(seed)
         normals = torch.randn(n_layers, self.dim, generator=g)  # (n_layers, d)
         normals[0] = 0.0  # no mixing before the first coupling; a zero normal means the identity
         if mixing != "reflection":
@@ -228,7 +240,7 @@ class RealNVP(nn.Module):
         self.register_buffer("normals", normals.to(torch.get_default_dtype()))
         # mixing="lu": a learned invertible linear map before every coupling but the first
         self.mixers = nn.ModuleList(
-            InvertibleLinear(self.dim, generator=g) for _ in range(n_layers - 1 if mixing == "lu" else 0))
+            InvertibleLinear(self.dim, seed=g) for _ in range(n_layers - 1 if mixing == "lu" else 0))
         even = (torch.arange(self.dim) % 2 == 0).to(torch.get_default_dtype())  # (d,)
         self.layers = nn.ModuleList(
             AffineCoupling(self.dim, even if i % 2 == 0 else 1.0 - even, hidden_dim) for i in range(n_layers))
@@ -266,57 +278,50 @@ class RealNVP(nn.Module):
         return standard_normal_log_prob(z) + log_det  # (B,)
 
     @torch.no_grad()
-    def sample(self, n: int, generator=None):
-        """Draw ``n`` samples, shape (n, d), by pushing z ~ N(0, I) through :meth:`inverse`."""
+    def sample(self, n: int, *, seed=None):
+        """Draw ``n`` samples (n, d): z ~ N(0, I) (noise from ``seed``) pushed through :meth:`inverse`."""
         n = check_positive_int(n, "n")
-        g = check_torch_generator(generator)
-        p = self.loc
-        z = torch.randn((n, self.dim), generator=g, device=g.device).to(device=p.device, dtype=p.dtype)
+        z = tr.randn((n, self.dim), tr.make_generator(seed), self.loc)  # (n, d)
         return self.inverse(z)  # (n, d)
 
 
-@dataclass
-class FlowHistory(TrainingHistory):
-    """What :func:`train_flow` records, one entry per epoch.
+class FlowHistory(tr.TrainingHistory):
+    """What :func:`train_flow` records, one row per epoch (a ``TrainingHistory``).
 
-    ``train_nll``: mean negative log-likelihood per point over the epoch's mini-batches, in nats;
-    ``val_nll``: the same on ``validation`` after the epoch (empty without it); ``lr``: learning rate
-    used in the epoch; ``seconds``: wall time since the start. ``history["val_nll"]`` also works.
+    ``loss``: the mean negative log-likelihood per point over the epoch's mini-batches (with the jitter,
+    if any), in nats; ``val_loss``: the same on ``validation`` after the epoch (only with validation
+    data); ``lr``: the learning rate at the start of the epoch; ``epoch`` and ``seconds``.
     """
-
-    epoch: list = field(default_factory=list)
-    train_nll: list = field(default_factory=list)
-    val_nll: list = field(default_factory=list)
-    lr: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)
 
 
 def train_flow(flow: RealNVP, data, *, epochs: int, batch_size: int = 256, lr: float = 2e-3,
                weight_decay: float = 0.0, schedule: str = "cosine", validation=None, device=None,
-               progress: bool = True, generator=None, noise_std: float = 0.0, max_grad_norm: float = 100.0,
+               progress: bool = True, seed=None, noise_std: float = 0.0, max_grad_norm: float = 100.0,
                init_from_data: bool = False) -> FlowHistory:
     """Fit a flow by maximum likelihood (minimise the mean NLL per point) with Adam.
 
     Parameters
     ----------
     flow : RealNVP
-        Trained in place.
-    data : torch.Tensor or array, shape (N, d)
+        Trained in place; left in eval mode.
+    data : array or tensor (N, d) of any float dtype, or DataLoader
+        Training data, cast to the flow's dtype and device.
     epochs, batch_size : int
+        Passes over the data and mini-batch size (``batch_size`` is ignored for a DataLoader).
     lr : float
         Initial Adam learning rate.
     weight_decay : float
         Adam's L2 penalty.
     schedule : {"cosine", "constant"}
         ``"cosine"`` anneals the learning rate to 0 over the run (sharper fits for the same time).
-    validation : torch.Tensor or array, shape (M, d), optional
+    validation : array, tensor (M, d) or DataLoader, optional
         Scored after every epoch.
     device : str or torch.device, optional
         ``None`` follows the flow's parameters; otherwise the flow is moved there.
     progress : bool
         Show a progress bar.
-    generator : torch.Generator or int, optional
-        Randomness for shuffling and for the jitter.
+    seed : int, torch.Generator or None
+        Randomness for shuffling and for the jitter. ``None``: unpredictable.
     noise_std : float
         Standard deviation of Gaussian noise added to every training batch (0: none). A little
         (about 0.4 times the data's own noise) keeps the flow from fitting the training points' noise.
@@ -329,13 +334,24 @@ def train_flow(flow: RealNVP, data, *, epochs: int, batch_size: int = 256, lr: f
     Returns
     -------
     FlowHistory
+        Per-epoch ``loss`` (and ``val_loss``): NLL per point, in nats.
 
     Raises
     ------
     ValueError
         For non-positive ``epochs``/``batch_size``/``lr``/``max_grad_norm``, negative ``noise_std``,
-        data with the wrong number of columns,
-        NaN in the data, or a diverged run.
+        data with the wrong number of columns, NaN in the data, or a diverged run.
+
+    See Also
+    --------
+    course_utils.vae.train_vae, course_utils.gan.train_gan : the other trainers, with the same API.
+
+    Examples
+    --------
+    >>> X = torch.randn(64, 2, generator=torch.Generator().manual_seed(0)).double()  # float64 is fine
+    >>> history = train_flow(RealNVP(2, n_layers=2, hidden_dim=8), X, epochs=2, progress=False, seed=0)
+    >>> list(history)
+    ['epoch', 'loss', 'lr', 'seconds']
     """
     if not isinstance(flow, RealNVP):
         raise TypeError(f"flow must be a course_utils.flows.RealNVP (got {type(flow).__name__})")
@@ -345,59 +361,40 @@ def train_flow(flow: RealNVP, data, *, epochs: int, batch_size: int = 256, lr: f
     weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
     noise_std = check_positive_float(noise_std, "noise_std", allow_zero=True)
     max_grad_norm = check_positive_float(max_grad_norm, "max_grad_norm")
-    check_choice(schedule, "schedule", ("cosine", "constant"))
-    data = as_float_tensor(data, "data", ndim=2, last_dim=flow.dim)
+    check_choice(schedule, "schedule", tr.LR_SCHEDULES)
+    tr.resolve_device(flow, device)
+    data = tr.prepare_data(data, flow, "data", last_dim=flow.dim)
     if validation is not None:
-        validation = as_float_tensor(validation, "validation", ndim=2, last_dim=flow.dim)
-    if device is None:
-        device = flow.loc.device
-    else:
-        device = torch.device(device)
-        flow.to(device)
-    data = data.to(device=device, dtype=flow.loc.dtype)
-    g = check_torch_generator(generator)
-    if init_from_data:  # start the elementwise map at the data's mean and standard deviation
-        with torch.no_grad():
-            flow.loc.copy_(data.mean(0))  # (d,)
-            flow.log_scale.copy_(data.std(0).clamp_min(1e-6).log())  # (d,)
+        validation = tr.prepare_data(validation, flow, "validation", last_dim=flow.dim)
+    g = tr.make_generator(seed)
+    if init_from_data:
+        _init_from_data(flow, data)
     # the fused Adam kernel updates all the small tensors at once (~15% faster per step on a CPU)
-    fused = data.device.type in ("cpu", "cuda") and data.dtype in (torch.float32, torch.float64)
+    p = flow.loc
+    fused = p.device.type in ("cpu", "cuda") and p.dtype in (torch.float32, torch.float64)
     optimizer = torch.optim.Adam(flow.parameters(), lr=lr, weight_decay=weight_decay, fused=fused or None)
-    n_batches = math.ceil(data.shape[0] / batch_size)
-    total_steps = epochs * n_batches
-    history = FlowHistory()
-    start = time.perf_counter()
-    flow.train()
-    step = 0
-    for epoch in _progress(range(epochs), total=epochs, desc="train_flow", enabled=progress):
-        order = torch.randperm(data.shape[0], generator=g, device=g.device).to(device)  # (N,)
-        total, epoch_lr = 0.0, optimizer.param_groups[0]["lr"]
-        for i in range(n_batches):
-            x = data[order[i * batch_size:(i + 1) * batch_size]]  # (b, d)
-            if noise_std > 0:  # jitter: a little Gaussian noise on every batch, against overfitting
-                x = x + noise_std * torch.randn(x.shape, generator=g, device=g.device).to(x)  # (b, d)
-            loss = -flow.log_prob(x).mean()  # mean NLL per point
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(flow.parameters(), max_grad_norm)
-            optimizer.step()
-            step += 1
-            if schedule == "cosine":
-                for group in optimizer.param_groups:
-                    group["lr"] = 0.5 * lr * (1 + math.cos(math.pi * step / total_steps))
-            total += float(loss.detach()) * x.shape[0]
-        history.epoch.append(epoch + 1)
-        history.train_nll.append(total / data.shape[0])
-        history.lr.append(epoch_lr)
-        if not math.isfinite(history.train_nll[-1]):
-            raise ValueError(f"training diverged at epoch {epoch + 1} (train NLL "
-                             f"{history.train_nll[-1]}); lower lr or standardise the data")
-        if validation is not None:
-            flow.eval()
-            with torch.no_grad():
-                val = validation.to(device=device, dtype=flow.loc.dtype)
-                history.val_nll.append(float(-flow.log_prob(val).mean()))
-            flow.train()
-        history.seconds.append(time.perf_counter() - start)
-    flow.eval()
-    return history
+
+    def loss_terms(x):
+        if flow.training and noise_std > 0:  # jitter on training batches only, against overfitting
+            x = x + noise_std * tr.randn(x.shape, g, x)  # (b, d)
+        return {"loss": -flow.log_prob(x)}  # (b,) NLL per point
+
+    return tr.fit_epochs(flow, data, loss_terms, FlowHistory(), optimizer=optimizer, epochs=epochs,
+                         batch_size=batch_size, lr=lr, schedule=schedule, generator=g, validation=validation,
+                         max_grad_norm=max_grad_norm, log_lr=True, progress=progress, desc="train_flow",
+                         hint="lower lr or standardise the data")
+
+
+@torch.no_grad()
+def _init_from_data(flow: RealNVP, data) -> None:
+    """Set the elementwise map to the data's mean and standard deviation (one pass over a DataLoader)."""
+    if isinstance(data, torch.Tensor):
+        mean, std = data.mean(0), data.std(0)  # (d,), (d,)
+    else:  # running sums over the loader's batches
+        n, s, ss = 0, 0.0, 0.0
+        for x in data:
+            n, s, ss = n + x.shape[0], s + x.sum(0), ss + x.pow(2).sum(0)
+        mean = s / n  # (d,)
+        std = ((ss - n * mean.pow(2)) / max(n - 1, 1)).clamp_min(0).sqrt()  # (d,)
+    flow.loc.copy_(mean)
+    flow.log_scale.copy_(std.clamp_min(1e-6).log())

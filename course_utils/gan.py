@@ -1,36 +1,28 @@
-"""Generative adversarial networks: losses on logits, MLP and small conv players, a training loop,
-and the ring-of-Gaussians benchmark with its mode-coverage score.
+r"""Generative adversarial networks: losses on logits, the players, and the alternating training loop.
 
 Discriminators return **logits** (shape (B,)); D(x) = sigmoid(logit). The losses are written with
 ``softplus`` so that they stay finite for any finite logit: log D = -softplus(-l), log(1 - D) = -softplus(l).
+One round of the game is a critic (discriminator) step then a generator step; :func:`train_gan` repeats
+it. The players live in ``_gan_players.py``; the ring of Gaussians is in :mod:`course_utils.datasets` and
+its score, :func:`~course_utils.metrics.mode_coverage`, in :mod:`course_utils.metrics`.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validation import (
-    as_float_array,
-    as_float_tensor,
-    check_choice,
-    check_positive_float,
-    check_positive_int,
-    check_rng,
-    check_torch_generator,
-)
-from .runtime import TrainingHistory
+from . import _training as tr
+from ._gan_players import ConvDiscriminator, ConvGenerator, Discriminator, Generator
+from ._validation import as_float_tensor, check_choice, check_positive_float, check_positive_int
 from .runtime import progress as _progress
 
 __all__ = ["discriminator_loss", "generator_loss", "gradient_penalty", "Generator", "Discriminator",
-           "ConvGenerator", "ConvDiscriminator", "train_gan", "GANHistory", "GAN_LOSSES",
-           "ring_of_gaussians", "ring_centers", "mode_coverage", "alternating_step"]
+           "ConvGenerator", "ConvDiscriminator", "train_gan", "GANHistory", "GAN_LOSSES", "alternating_step"]
 
 GAN_LOSSES = ("non_saturating", "minimax", "wgan-gp", "pacgan")
 _GENERATOR_KINDS = ("non_saturating", "minimax")
@@ -39,7 +31,7 @@ _GENERATOR_KINDS = ("non_saturating", "minimax")
 # --- losses ---------------------------------------------------------------------------------------
 
 def discriminator_loss(real_logits, fake_logits):
-    """The discriminator's cross-entropy, averaged over each batch.
+    r"""The discriminator's cross-entropy, averaged over each batch.
 
     Parameters
     ----------
@@ -54,8 +46,12 @@ def discriminator_loss(real_logits, fake_logits):
 
     Notes
     -----
-    .. math:: L_D = -\\mathbb{E}_{x}[\\log D(x)] - \\mathbb{E}_{z}[\\log(1 - D(G(z)))]
-              = \\mathbb{E}[\\mathrm{softplus}(-l_{real})] + \\mathbb{E}[\\mathrm{softplus}(l_{fake})]
+    .. math:: L_D = -\mathbb{E}_{x}[\log D(x)] - \mathbb{E}_{z}[\log(1 - D(G(z)))]
+              = \mathbb{E}[\mathrm{softplus}(-l_{real})] + \mathbb{E}[\mathrm{softplus}(l_{fake})]
+
+    See Also
+    --------
+    generator_loss : the other player's loss.
 
     Examples
     --------
@@ -72,7 +68,7 @@ def _discriminator_loss(real_logits, fake_logits):
 
 
 def generator_loss(fake_logits, kind: str = "non_saturating"):
-    """The generator's loss on the discriminator's logits for generated samples, averaged over the batch.
+    r"""The generator's loss on the discriminator's logits for generated samples, averaged over the batch.
 
     Parameters
     ----------
@@ -87,8 +83,17 @@ def generator_loss(fake_logits, kind: str = "non_saturating"):
 
     Notes
     -----
-    .. math:: L_G^{mm} = \\mathbb{E}[\\log(1 - D(G(z)))] = -\\mathbb{E}[\\mathrm{softplus}(l)], \\qquad
-              L_G^{ns} = -\\mathbb{E}[\\log D(G(z))] = \\mathbb{E}[\\mathrm{softplus}(-l)]
+    .. math:: L_G^{mm} = \mathbb{E}[\log(1 - D(G(z)))] = -\mathbb{E}[\mathrm{softplus}(l)], \qquad
+              L_G^{ns} = -\mathbb{E}[\log D(G(z))] = \mathbb{E}[\mathrm{softplus}(-l)]
+
+    See Also
+    --------
+    discriminator_loss : the other player's loss.
+
+    Examples
+    --------
+    >>> round(float(generator_loss(torch.zeros(3))), 4)  # log 2
+    0.6931
     """
     check_choice(kind, "kind", _GENERATOR_KINDS)
     fake_logits = as_float_tensor(fake_logits, "fake_logits")
@@ -101,15 +106,15 @@ def _generator_loss(fake_logits, kind):
     return F.softplus(-fake_logits).mean()  # scalar
 
 
-def gradient_penalty(discriminator: nn.Module, real, fake, generator=None):
-    """WGAN-GP penalty E[(||grad_x D(x_hat)||_2 - 1)^2] on random interpolates of real and fake samples.
+def gradient_penalty(discriminator: nn.Module, real, fake, seed=None):
+    r"""WGAN-GP penalty E[(||grad_x D(x_hat)||_2 - 1)^2] on random interpolates of real and fake samples.
 
     Parameters
     ----------
     discriminator : nn.Module
         The critic, mapping (B, D) to (B,).
     real, fake : torch.Tensor, shape (B, D)
-    generator : torch.Generator or int, optional
+    seed : int, torch.Generator or None
         Randomness for the interpolation weights.
 
     Returns
@@ -118,334 +123,78 @@ def gradient_penalty(discriminator: nn.Module, real, fake, generator=None):
 
     Notes
     -----
-    Gulrajani et al. (2017): :math:`\\hat x = \\alpha x + (1-\\alpha)\\tilde x,\\ \\alpha \\sim U(0, 1)`.
+    Gulrajani et al. (2017): :math:`\hat x = \alpha x + (1-\alpha)\tilde x,\ \alpha \sim U(0, 1)`.
+
+    Examples
+    --------
+    >>> critic = lambda x: x.sum(-1)  # gradient (1, 1) everywhere: norm sqrt 2
+    >>> round(float(gradient_penalty(critic, torch.zeros(4, 2), torch.ones(4, 2), seed=0)), 4)
+    0.1716
     """
-    return _gradient_penalty(discriminator, real, fake, check_torch_generator(generator))
+    return _gradient_penalty(discriminator, real, fake, tr.make_generator(seed))
 
 
 def _gradient_penalty(discriminator, real, fake, generator):
-    alpha = torch.rand((real.shape[0], 1), generator=generator, device=generator.device)  # (B, 1)
-    alpha = alpha.to(device=real.device, dtype=real.dtype)
+    alpha = tr.rand((real.shape[0], 1), generator, real)  # (B, 1)
     x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)  # (B, D)
     scores = discriminator(x_hat)  # (B,)
     (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)  # (B, D)
     return (grad.norm(2, dim=1) - 1.0).pow(2).mean()  # scalar
 
 
-# --- the players ----------------------------------------------------------------------------------
-
-def _mlp(sizes, activation) -> nn.Sequential:
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers.append(activation())
-    return nn.Sequential(*layers)
-
-
-_OUTPUTS = {None: nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
-
-
-class Generator(nn.Module):
-    """MLP generator G: z (B, latent_dim) -> x (B, output_dim).
-
-    Parameters
-    ----------
-    latent_dim, output_dim : int
-    hidden_dims : tuple of int
-    output_activation : {None, "sigmoid", "tanh"}
-        ``"sigmoid"`` for data in [0, 1] (images), ``None`` for unbounded data such as the ring.
-    """
-
-    def __init__(self, latent_dim: int, output_dim: int, hidden_dims=(128, 128), output_activation=None):
-        super().__init__()
-        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
-        self.output_dim = check_positive_int(output_dim, "output_dim")
-        check_choice(output_activation, "output_activation", tuple(_OUTPUTS))
-        hidden_dims = tuple(check_positive_int(h, "hidden_dims entries") for h in hidden_dims)
-        self.net = nn.Sequential(_mlp((self.latent_dim, *hidden_dims, self.output_dim), nn.ReLU),
-                                 _OUTPUTS[output_activation]())
-
-    def forward(self, z):
-        return self.net(z)  # (B, output_dim)
-
-    @torch.no_grad()
-    def sample(self, n: int, generator=None):
-        """Draw ``n`` samples, shape (n, output_dim), from z ~ N(0, I)."""
-        return _sample(self, check_positive_int(n, "n"), check_torch_generator(generator))
-
-
-def _sample(model, n, generator):
-    """Samples in eval mode (batch-norm running statistics), restoring the previous mode afterwards."""
-    p = next(model.parameters())
-    z = torch.randn((n, model.latent_dim), generator=generator, device=generator.device)  # (n, Z)
-    was_training = model.training
-    model.eval()
-    x = model(z.to(device=p.device, dtype=p.dtype))  # (n, output_dim)
-    model.train(was_training)
-    return x
-
-
-class Discriminator(nn.Module):
-    """MLP discriminator: x (B, input_dim) -> logits (B,), with LeakyReLU(0.2) hidden layers.
-
-    Parameters
-    ----------
-    input_dim : int
-    hidden_dims : tuple of int
-    spectral_norm : bool
-        Wrap every linear layer in spectral normalisation (Miyato et al., 2018), a cheap stabiliser.
-    """
-
-    def __init__(self, input_dim: int, hidden_dims=(128, 128), spectral_norm: bool = False):
-        super().__init__()
-        self.input_dim = check_positive_int(input_dim, "input_dim")
-        hidden_dims = tuple(check_positive_int(h, "hidden_dims entries") for h in hidden_dims)
-        self.net = _mlp((self.input_dim, *hidden_dims, 1), lambda: nn.LeakyReLU(0.2))
-        if spectral_norm:
-            for i, layer in enumerate(self.net):
-                if isinstance(layer, nn.Linear):
-                    self.net[i] = nn.utils.parametrizations.spectral_norm(layer)
-
-    def forward(self, x):
-        return self.net(x).squeeze(-1)  # (B,)
-
-
-class ConvGenerator(nn.Module):
-    """Small transposed-convolution generator for 8x8 images: z (B, latent_dim) -> x (B, 64) in [0, 1].
-
-    The output is flattened so that it plugs into the same loops as the MLPs (``x.view(-1, 8, 8)``
-    to display it).
-    """
-
-    def __init__(self, latent_dim: int = 16, channels: int = 64):
-        super().__init__()
-        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
-        self.channels = check_positive_int(channels, "channels", minimum=2)
-        c = self.channels
-        self.fc = nn.Sequential(nn.Linear(self.latent_dim, c * 2 * 2), nn.ReLU())
-        self.deconv = nn.Sequential(
-            nn.ConvTranspose2d(c, c // 2, 4, stride=2, padding=1), nn.BatchNorm2d(c // 2), nn.ReLU(),
-            nn.ConvTranspose2d(c // 2, 1, 4, stride=2, padding=1), nn.Sigmoid())
-
-    def forward(self, z):
-        h = self.fc(z).view(-1, self.channels, 2, 2)  # (B, C, 2, 2)
-        return self.deconv(h).flatten(1)  # (B, 1, 8, 8) -> (B, 64)
-
-    @torch.no_grad()
-    def sample(self, n: int, generator=None):
-        """Draw ``n`` images, shape (n, 64), from z ~ N(0, I)."""
-        return _sample(self, check_positive_int(n, "n"), check_torch_generator(generator))
-
-
-class ConvDiscriminator(nn.Module):
-    """Small convolutional discriminator for flattened 8x8 images: x (B, 64) -> logits (B,)."""
-
-    def __init__(self, channels: int = 64):
-        super().__init__()
-        c = check_positive_int(channels, "channels", minimum=2)
-        self.input_dim = 64
-        self.net = nn.Sequential(
-            nn.Conv2d(1, c // 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # (B, C/2, 4, 4)
-            nn.Conv2d(c // 2, c, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # (B, C, 2, 2)
-            nn.Flatten(), nn.Linear(c * 4, 1))
-
-    def forward(self, x):
-        return self.net(x.view(-1, 1, 8, 8)).squeeze(-1)  # (B,)
-
-
-# --- training -------------------------------------------------------------------------------------
+# --- one round of the game: a critic step, then a generator step ----------------------------------
 
 @dataclass
-class GANHistory(TrainingHistory):
-    """What :func:`train_gan` records.
+class _Game:
+    """The two players, their optimisers and the rules of one :func:`train_gan` run."""
 
-    Per generator step (lists of floats, one entry each): ``d_loss`` and ``g_loss`` (for ``"wgan-gp"``
-    the critic loss includes the penalty), ``d_real_accuracy`` and ``d_fake_accuracy`` (fraction of real
-    samples with logit > 0 and of fakes with logit < 0). ``sample_steps`` and ``samples``: snapshots
-    of G on one fixed batch of latent codes (CPU tensors of shape (n_samples, D)), taken every
-    ``sample_every`` steps and at the end. ``seconds``: wall time since the start, per step.
-    ``history["d_loss"]`` works like ``history.d_loss``.
-    """
+    generator: nn.Module
+    discriminator: nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    loss: str = "non_saturating"
+    gp_weight: float = 0.1
+    pack: int = 1
+    noise: torch.Generator | None = None  # latent codes and interpolation weights
 
-    step: list = field(default_factory=list)
-    d_loss: list = field(default_factory=list)
-    g_loss: list = field(default_factory=list)
-    d_real_accuracy: list = field(default_factory=list)
-    d_fake_accuracy: list = field(default_factory=list)
-    sample_steps: list = field(default_factory=list)
-    samples: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)
+    def latent(self, n: int) -> torch.Tensor:
+        """Fresh latent codes z ~ N(0, I), (n, latent_dim), on the generator's device."""
+        return tr.randn((n, self.generator.latent_dim), self.noise, tr.model_tensor(self.generator))
 
-
-def _draw_real(sample_real, n, input_dim, device):
-    x = sample_real(n)
-    x = as_float_tensor(x, "sample_real(n)", ndim=2, last_dim=input_dim)
-    if x.shape[0] != n:
-        raise ValueError(f"sample_real(n) must return n = {n} rows (got {x.shape[0]})")
-    return x.to(device=device, dtype=torch.get_default_dtype())
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """D's logits on x (B, D), packed into (B / pack, pack * D) first (the identity when pack = 1)."""
+        return self.discriminator(x.reshape(x.shape[0] // self.pack, -1))  # (B / pack,)
 
 
-def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real, *, steps: int,
-              batch_size: int = 256, lr: float = 1e-3, loss: str = "non_saturating", device=None,
-              progress: bool = True, n_critic: int | None = None, gp_weight: float = 0.1, pack: int = 4,
-              betas=None, schedule: str = "cosine", sample_every: int | None = None,
-              n_samples: int = 1000, seed=None) -> GANHistory:
-    """Train a GAN by alternating discriminator (critic) and generator Adam steps.
-
-    Parameters
-    ----------
-    generator : nn.Module
-        Maps (B, generator.latent_dim) to (B, D), e.g. :class:`Generator`.
-    discriminator : nn.Module
-        Maps (B, D) to logits (B,), e.g. :class:`Discriminator`.
-    sample_real : callable
-        ``sample_real(n)`` returns a tensor (or array) of shape (n, D) of real samples.
-    steps : int
-        Number of generator updates.
-    batch_size : int
-    lr : float
-        Adam learning rate for both players.
-    loss : {"non_saturating", "minimax", "wgan-gp", "pacgan"}
-        ``"non_saturating"`` and ``"minimax"`` train D with :func:`discriminator_loss` and G with
-        :func:`generator_loss` of that kind. ``"wgan-gp"`` (Gulrajani et al., 2017) trains a critic on
-        E[D(fake)] - E[D(real)] + gp_weight * :func:`gradient_penalty` and G on -E[D(G(z))].
-        ``"pacgan"`` (Lin et al., 2018) is the non-saturating game played on *packs* of ``pack``
-        samples concatenated into one input, so D sees a collapsed batch; the discriminator must then
-        take ``pack * D`` inputs, e.g. ``Discriminator(pack * D)``.
-    device : str or torch.device, optional
-        ``None`` follows the generator's parameters; otherwise both players are moved there.
-    progress : bool
-        Show a progress bar.
-    n_critic : int, optional
-        Discriminator steps per generator step; default 2 for ``"wgan-gp"`` (the paper's 5 spends
-        the same time on fewer generator steps, which on the ring gave less sharp modes), 1 otherwise.
-    gp_weight : float
-        Penalty weight for ``"wgan-gp"``. The paper uses 10 for images; 0.1 suits the 2-D ring,
-        whose modes are far apart compared with their width.
-    pack : int
-        Pack size for ``"pacgan"``; ``batch_size`` must be a multiple of it.
-    betas : tuple of float, optional
-        Adam betas; default (0.5, 0.9) for ``"wgan-gp"`` and (0.5, 0.999) otherwise.
-    schedule : {"cosine", "constant"}
-        ``"cosine"`` anneals both learning rates to 0 over the run, which lets the generator settle
-        on sharp modes instead of jittering around them.
-    sample_every : int, optional
-        Snapshot period in steps; default ``max(1, steps // 10)``.
-    n_samples : int
-        Size of each snapshot.
-    seed : torch.Generator or int, optional
-        Randomness for latent codes and interpolation weights (``sample_real`` has its own).
-
-    Returns
-    -------
-    GANHistory
-
-    Raises
-    ------
-    ValueError
-        For an unknown ``loss`` (the message lists the valid ones), non-positive ``steps`` or
-        ``batch_size``, or real samples of the wrong shape or with NaN.
-
-    Examples
-    --------
-    >>> G, D = Generator(2, 2), Discriminator(2)
-    >>> hist = train_gan(G, D, lambda n: ring_of_gaussians(n, rng=0), steps=2, progress=False)
-    """
-    loss = check_choice(loss, "loss", GAN_LOSSES)
-    steps = check_positive_int(steps, "steps")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    lr = check_positive_float(lr, "lr")
-    gp_weight = check_positive_float(gp_weight, "gp_weight", allow_zero=True)
-    n_samples = check_positive_int(n_samples, "n_samples")
-    check_choice(schedule, "schedule", ("cosine", "constant"))
-    wgan = loss == "wgan-gp"
-    pack = check_positive_int(pack, "pack") if loss == "pacgan" else 1
-    if batch_size % pack:
-        raise ValueError(f"batch_size must be a multiple of pack={pack} for loss='pacgan' (got {batch_size})")
-    g_kind = "minimax" if loss == "minimax" else "non_saturating"
-    n_critic = check_positive_int(n_critic if n_critic is not None else (2 if wgan else 1), "n_critic")
-    sample_every = check_positive_int(sample_every if sample_every is not None else max(1, steps // 10),
-                                      "sample_every")
-    if not callable(sample_real):
-        raise TypeError(f"sample_real must be a callable sample_real(n) -> (n, D) tensor "
-                        f"(got {type(sample_real).__name__})")
-    betas = tuple(betas) if betas is not None else ((0.5, 0.9) if wgan else (0.5, 0.999))
-    if device is None:
-        device = next(generator.parameters()).device
+def _critic_step(game: _Game, real: torch.Tensor, z: torch.Tensor):
+    """One discriminator (critic) update on real (B, D) and fakes G(z), G held fixed; returns the loss
+    before the update and the logits on real and fake samples (all detached)."""
+    with torch.no_grad():
+        fake = game.generator(z)  # (B, D), no gradient into G
+    real_logits, fake_logits = game.logits(real), game.logits(fake)  # (B / pack,) each
+    if game.loss == "wgan-gp":  # critic: E[D(fake)] - E[D(real)] + penalty
+        d_loss = (fake_logits.mean() - real_logits.mean()
+                  + game.gp_weight * _gradient_penalty(game.discriminator, real, fake, game.noise))
     else:
-        device = torch.device(device)
-        generator.to(device)
-    discriminator.to(device)
-    g = check_torch_generator(seed)
-    latent_dim = generator.latent_dim
-    probe = _draw_real(sample_real, 2, None, device)
-    input_dim = probe.shape[1]
-    d_inputs = getattr(discriminator, "input_dim", pack * input_dim)
-    if d_inputs != pack * input_dim:
-        raise ValueError(f"discriminator must take pack * D = {pack} * {input_dim} = {pack * input_dim} "
-                         f"inputs for loss={loss!r} (got input_dim={d_inputs}); build it as "
-                         f"Discriminator({pack * input_dim})")
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
-    z_fixed = torch.randn((n_samples, latent_dim), generator=g, device=g.device).to(device)  # (n, Z)
-
-    def latent(n):
-        return torch.randn((n, latent_dim), generator=g, device=g.device).to(device)  # (n, Z)
-
-    def packed(x):
-        return x.reshape(-1, pack * input_dim)  # (B / pack, pack * D); the identity when pack = 1
-
-    history = GANHistory()
-    start = time.perf_counter()
-    bar = _progress(range(steps), total=steps, desc=f"train_gan ({loss})", enabled=progress)
-    generator.train()
-    discriminator.train()
-    for step in bar:
-        for _ in range(n_critic):
-            real = _draw_real(sample_real, batch_size, input_dim, device)  # (B, D)
-            with torch.no_grad():
-                fake = generator(latent(batch_size))  # (B, D)
-            real_logits = discriminator(packed(real))  # (B / pack,)
-            fake_logits = discriminator(packed(fake))  # (B / pack,)
-            if wgan:
-                d_loss = (fake_logits.mean() - real_logits.mean()
-                          + gp_weight * _gradient_penalty(discriminator, real, fake, g))
-            else:
-                d_loss = _discriminator_loss(real_logits, fake_logits)
-            opt_d.zero_grad()
-            d_loss.backward()
-            opt_d.step()
-        fake_logits_g = discriminator(packed(generator(latent(batch_size))))  # (B / pack,)
-        g_loss = -fake_logits_g.mean() if wgan else _generator_loss(fake_logits_g, g_kind)
-        opt_g.zero_grad()
-        g_loss.backward()
-        opt_g.step()
-        if schedule == "cosine":
-            for group in (*opt_d.param_groups, *opt_g.param_groups):
-                group["lr"] = 0.5 * lr * (1 + math.cos(math.pi * (step + 1) / steps))
-
-        history.step.append(step + 1)
-        history.d_loss.append(float(d_loss.detach()))
-        history.g_loss.append(float(g_loss.detach()))
-        history.d_real_accuracy.append(float((real_logits.detach() > 0).float().mean()))
-        history.d_fake_accuracy.append(float((fake_logits.detach() < 0).float().mean()))
-        history.seconds.append(time.perf_counter() - start)
-        if not (math.isfinite(history.d_loss[-1]) and math.isfinite(history.g_loss[-1])):
-            raise ValueError(f"training diverged at step {step + 1} (d_loss {history.d_loss[-1]}, "
-                             f"g_loss {history.g_loss[-1]}); lower lr")
-        if (step + 1) % sample_every == 0 or step + 1 == steps:
-            generator.eval()
-            with torch.no_grad():
-                history.samples.append(generator(z_fixed).cpu())  # (n_samples, D)
-            generator.train()
-            history.sample_steps.append(step + 1)
-    generator.eval()
-    discriminator.eval()
-    return history
+        d_loss = _discriminator_loss(real_logits, fake_logits)
+    game.opt_d.zero_grad()
+    d_loss.backward()
+    game.opt_d.step()
+    return d_loss.detach(), real_logits.detach(), fake_logits.detach()
 
 
-# --- the ring benchmark ---------------------------------------------------------------------------
+def _generator_step(game: _Game, z: torch.Tensor) -> torch.Tensor:
+    """One generator update: G(z) scored by the (just updated) discriminator. Returns the loss before it."""
+    fake_logits = game.logits(game.generator(z))  # (B / pack,)
+    if game.loss == "wgan-gp":
+        g_loss = -fake_logits.mean()
+    else:
+        g_loss = _generator_loss(fake_logits, "minimax" if game.loss == "minimax" else "non_saturating")
+    game.opt_g.zero_grad()
+    g_loss.backward()
+    game.opt_g.step()
+    return g_loss.detach()
+
 
 def alternating_step(generator: nn.Module, discriminator: nn.Module, optimizer_g, optimizer_d, real, z, *,
                      kind: str = "non_saturating") -> tuple[float, float]:
@@ -453,6 +202,7 @@ def alternating_step(generator: nn.Module, discriminator: nn.Module, optimizer_g
 
     The discriminator sees a real batch and the generator's samples for ``z`` with the generator
     detached (so only D's weights move); the generator is then scored by the *updated* discriminator.
+    :func:`train_gan` plays the same round, with fresh noise for each step.
 
     Parameters
     ----------
@@ -469,86 +219,182 @@ def alternating_step(generator: nn.Module, discriminator: nn.Module, optimizer_g
     -------
     (d_loss, g_loss) : tuple of float
         Batch means, before the respective updates.
+
+    Examples
+    --------
+    >>> G, D = Generator(2, 2), Discriminator(2)
+    >>> opt_g, opt_d = (torch.optim.SGD(m.parameters(), lr=0.1) for m in (G, D))
+    >>> d_loss, g_loss = alternating_step(G, D, opt_g, opt_d, torch.randn(8, 2), torch.randn(8, 2))
     """
-    with torch.no_grad():
-        fake = generator(z)  # (B, D_data), no gradient into G
-    d_loss = discriminator_loss(discriminator(real), discriminator(fake))
-    optimizer_d.zero_grad()
-    d_loss.backward()
-    optimizer_d.step()
-    g_loss = generator_loss(discriminator(generator(z)), kind=kind)
-    optimizer_g.zero_grad()
-    g_loss.backward()
-    optimizer_g.step()
+    check_choice(kind, "kind", _GENERATOR_KINDS)
+    game = _Game(generator, discriminator, optimizer_g, optimizer_d, loss=kind)
+    d_loss, _, _ = _critic_step(game, real, z)
+    g_loss = _generator_step(game, z)
     return float(d_loss.item()), float(g_loss.item())
 
 
-def ring_centers(n_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
-    """Centres of the ring's modes, shape (n_modes, 2), evenly spaced on a circle of ``radius``."""
-    n_modes = check_positive_int(n_modes, "n_modes")
-    radius = check_positive_float(radius, "radius")
-    angles = torch.arange(n_modes, dtype=torch.float64) * (2 * math.pi / n_modes)  # (K,)
-    return (radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)).float()  # (K, 2)
+# --- training -------------------------------------------------------------------------------------
+
+class GANHistory(tr.TrainingHistory):
+    """What :func:`train_gan` records (a ``TrainingHistory``). One row per generator step: ``step``;
+    ``loss``, the generator's loss (nats for the non-saturating and minimax games, critic units for
+    ``"wgan-gp"``); ``d_loss``, the discriminator's (with the penalty for ``"wgan-gp"``);
+    ``d_real_accuracy`` and ``d_fake_accuracy``, the fractions of real samples with logit > 0 and of
+    fakes with logit < 0; ``seconds``. On their own schedule: ``sample_steps`` and ``samples``,
+    snapshots of G on one fixed batch of latent codes (CPU tensors (n_samples, D)).
+    """
 
 
-def ring_of_gaussians(n: int, n_modes: int = 8, radius: float = 2.0, std: float = 0.02, rng=None):
-    """Sample ``n`` points from an equal-weight mixture of 2-D Gaussians on a ring.
+def _check_settings(loss, steps, batch_size, lr, gp_weight, n_samples, schedule, pack, n_critic,
+                    sample_every, betas) -> dict:
+    """Validate train_gan's options and fill in the defaults that depend on ``loss``."""
+    loss = check_choice(loss, "loss", GAN_LOSSES)
+    steps = check_positive_int(steps, "steps")
+    wgan = loss == "wgan-gp"
+    pack = check_positive_int(pack, "pack") if loss == "pacgan" else 1
+    batch_size = check_positive_int(batch_size, "batch_size")
+    if batch_size % pack:
+        raise ValueError(f"batch_size must be a multiple of pack={pack} for loss='pacgan' (got {batch_size})")
+    check_choice(schedule, "schedule", tr.LR_SCHEDULES)
+    sample_every = max(1, steps // 10) if sample_every is None else sample_every
+    return dict(loss=loss, steps=steps, batch_size=batch_size, lr=check_positive_float(lr, "lr"),
+                gp_weight=check_positive_float(gp_weight, "gp_weight", allow_zero=True),
+                n_samples=check_positive_int(n_samples, "n_samples"), schedule=schedule, pack=pack,
+                n_critic=check_positive_int((2 if wgan else 1) if n_critic is None else n_critic, "n_critic"),
+                sample_every=check_positive_int(sample_every, "sample_every"),
+                betas=tuple(betas) if betas is not None else ((0.5, 0.9) if wgan else (0.5, 0.999)))
+
+
+def _data_dim(data, generator: nn.Module) -> int:
+    """D, the data's number of columns; a callable is probed once with n = 2 (using two of its samples)."""
+    if isinstance(data, torch.utils.data.DataLoader):
+        first = data.dataset[0]
+        return int(torch.as_tensor(first[0] if isinstance(first, (list, tuple)) else first).shape[-1])
+    if callable(data) and not isinstance(data, torch.Tensor):
+        return tr.as_model_tensor(data(2), generator, "sample_real(n)").shape[1]
+    return tr.as_model_tensor(data, generator, "data").shape[1]
+
+
+def train_gan(generator: nn.Module, discriminator: nn.Module, data, *, steps: int, batch_size: int = 256,
+              lr: float = 1e-3, loss: str = "non_saturating", n_critic: int | None = None,
+              gp_weight: float = 0.1, pack: int = 4, betas=None, schedule: str = "cosine",
+              sample_every: int | None = None, n_samples: int = 1000, device=None, progress: bool = True,
+              seed=None) -> GANHistory:
+    """Train a GAN by alternating discriminator (critic) and generator Adam steps.
 
     Parameters
     ----------
-    n : int
-    n_modes : int
-    radius : float
-    std : float
-        Standard deviation of every component (isotropic).
-    rng : numpy.random.Generator or int, optional
-        Pass one Generator and call repeatedly for a stream of fresh samples; an int always gives
-        the same points.
+    generator : nn.Module
+        Maps (B, generator.latent_dim) to (B, D), e.g. :class:`Generator`.
+    discriminator : nn.Module
+        Maps (B, D) to logits (B,), e.g. :class:`Discriminator`; moved to the generator's device.
+    data : callable, array, tensor (N, D) or DataLoader
+        The real samples, cast to the generator's dtype and device. A callable ``sample_real(n)``
+        returns n fresh samples (an endless stream such as the ring; it is probed once with n = 2 to
+        learn D); from an array or tensor each batch is drawn with replacement (using ``seed``); a
+        DataLoader is cycled through (its batch size wins).
+    steps, batch_size : int
+        Number of generator updates; samples per batch.
+    lr : float
+        Adam learning rate for both players.
+    loss : {"non_saturating", "minimax", "wgan-gp", "pacgan"}
+        ``"non_saturating"`` and ``"minimax"`` train D with :func:`discriminator_loss` and G with
+        :func:`generator_loss` of that kind. ``"wgan-gp"`` (Gulrajani et al., 2017) trains a critic on
+        E[D(fake)] - E[D(real)] + gp_weight * :func:`gradient_penalty` and G on -E[D(G(z))].
+        ``"pacgan"`` (Lin et al., 2018) is the non-saturating game played on *packs* of ``pack``
+        samples concatenated into one input, so D sees a collapsed batch; the discriminator must then
+        take ``pack * D`` inputs, e.g. ``Discriminator(pack * D)``.
+    n_critic : int, optional
+        Discriminator steps per generator step; default 2 for ``"wgan-gp"``, 1 otherwise.
+    gp_weight : float
+        Penalty weight for ``"wgan-gp"``. The paper uses 10 for images; 0.1 suits the 2-D ring,
+        whose modes are far apart compared with their width.
+    pack : int
+        Pack size for ``"pacgan"``; ``batch_size`` must be a multiple of it.
+    betas : tuple of float, optional
+        Adam betas; default (0.5, 0.9) for ``"wgan-gp"`` and (0.5, 0.999) otherwise.
+    schedule : {"cosine", "constant"}
+        ``"cosine"`` anneals both learning rates to 0 over the run, which lets the generator settle
+        on sharp modes instead of jittering around them.
+    sample_every : int, optional
+        Snapshot period in steps; default ``max(1, steps // 10)``.
+    n_samples : int
+        Size of each snapshot.
+    device : str or torch.device, optional
+        ``None`` follows the generator's parameters; otherwise both players are moved there.
+    progress : bool
+        Show a progress bar.
+    seed : int, torch.Generator or None
+        Randomness for latent codes, interpolation weights and rows of array data (a callable has its
+        own). ``None``: unpredictable.
 
     Returns
     -------
-    X : torch.Tensor, shape (n, 2), float32
+    GANHistory
+        ``loss`` (the generator's), ``d_loss``, D's accuracies and sample snapshots.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``loss`` (the message lists the valid ones), non-positive ``steps`` or
+        ``batch_size``, or real samples of the wrong shape or with NaN.
+
+    See Also
+    --------
+    alternating_step : one round of the same game, written out.
+    course_utils.vae.train_vae, course_utils.flows.train_flow : the other trainers, with the same API.
+
+    Examples
+    --------
+    >>> from course_utils.datasets import ring_of_gaussians
+    >>> G, D = Generator(2, 2), Discriminator(2)
+    >>> history = train_gan(G, D, lambda n: ring_of_gaussians(n, rng=0).X, steps=2, progress=False, seed=0)
+    >>> history.sample_steps
+    [1, 2]
     """
-    n = check_positive_int(n, "n")
-    std = check_positive_float(std, "std")
-    centers = ring_centers(n_modes, radius).numpy()  # (K, 2)
-    rng = check_rng(rng)
-    labels = rng.integers(0, len(centers), size=n)  # (n,)
-    X = centers[labels] + std * rng.standard_normal((n, 2))  # (n, 2)
-    return torch.from_numpy(X.astype(np.float32))
+    opts = _check_settings(loss, steps, batch_size, lr, gp_weight, n_samples, schedule, pack, n_critic,
+                           sample_every, betas)
+    device = tr.resolve_device(generator, device)
+    discriminator.to(device)
+    g = tr.make_generator(seed)
+    input_dim = _data_dim(data, generator)
+    d_inputs = getattr(discriminator, "input_dim", opts["pack"] * input_dim)
+    if d_inputs != opts["pack"] * input_dim:
+        p = opts["pack"]
+        raise ValueError(f"discriminator must take pack * D = {p} * {input_dim} = {p * input_dim} inputs "
+                         f"for loss={opts['loss']!r} (got input_dim={d_inputs}); build it as "
+                         f"Discriminator({p * input_dim})")
+    draw_real = tr.stream(data, opts["batch_size"], g, generator,
+                          name="sample_real" if callable(data) else "data", last_dim=input_dim)
+    game = _Game(generator, discriminator,
+                 torch.optim.Adam(generator.parameters(), lr=opts["lr"], betas=opts["betas"]),
+                 torch.optim.Adam(discriminator.parameters(), lr=opts["lr"], betas=opts["betas"]),
+                 loss=opts["loss"], gp_weight=opts["gp_weight"], pack=opts["pack"], noise=g)
+    return _play(game, draw_real, opts, progress)
 
 
-def mode_coverage(samples, centers, std: float):
-    """Count covered modes and the fraction of high-quality samples.
-
-    A sample is *high quality* when it lies within 3 ``std`` of its nearest centre; a mode is
-    *covered* when at least 1% of all samples are high quality and nearest to it.
-
-    Parameters
-    ----------
-    samples : array or tensor, shape (n, 2)
-    centers : array or tensor, shape (K, 2)
-    std : float
-
-    Returns
-    -------
-    modes_covered : int
-    high_quality_fraction : float
-    """
-    if isinstance(samples, torch.Tensor):
-        samples = samples.detach().cpu().numpy()
-    if isinstance(centers, torch.Tensor):
-        centers = centers.detach().cpu().numpy()
-    samples = as_float_array(samples, "samples", ndim=2, finite=False)
-    centers = as_float_array(centers, "centers", ndim=2)
-    if samples.shape[1] != centers.shape[1]:
-        raise ValueError(f"samples and centers must have the same number of columns "
-                         f"(got {samples.shape[1]} and {centers.shape[1]})")
-    std = check_positive_float(std, "std")
-    dist = np.linalg.norm(samples[:, None, :] - centers[None, :, :], axis=-1)  # (n, K)
-    dist = np.where(np.isfinite(dist), dist, np.inf)  # non-finite samples are never high quality
-    nearest = dist.argmin(axis=1)  # (n,)
-    good = dist[np.arange(len(samples)), nearest] <= 3 * std  # (n,)
-    counts = np.bincount(nearest[good], minlength=len(centers))  # (K,)
-    modes_covered = int((counts >= 0.01 * len(samples)).sum())
-    return modes_covered, float(good.mean())
+def _play(game: _Game, draw_real, opts: dict, progress: bool) -> GANHistory:
+    """The training loop of :func:`train_gan`: ``steps`` rounds of n_critic critic steps and one G step."""
+    steps, batch_size = opts["steps"], opts["batch_size"]
+    z_fixed = game.latent(opts["n_samples"])  # (n_samples, Z), the same codes for every snapshot
+    history = GANHistory()
+    game.generator.train()
+    game.discriminator.train()
+    for step in _progress(range(steps), total=steps, desc=f"train_gan ({opts['loss']})", enabled=progress):
+        for _ in range(opts["n_critic"]):
+            d_loss, real_logits, fake_logits = _critic_step(game, draw_real(), game.latent(batch_size))
+        g_loss = _generator_step(game, game.latent(batch_size))
+        tr.set_lr([game.opt_d, game.opt_g], tr.scheduled_lr(opts["schedule"], opts["lr"], step + 1, steps))
+        history.log(step=step + 1, loss=float(g_loss), d_loss=float(d_loss),
+                    d_real_accuracy=float((real_logits > 0).float().mean()),
+                    d_fake_accuracy=float((fake_logits < 0).float().mean()))
+        if not (math.isfinite(history.loss[-1]) and math.isfinite(history.d_loss[-1])):
+            raise ValueError(f"training diverged at step {step + 1} (loss {history.loss[-1]}, d_loss "
+                             f"{history.d_loss[-1]}); lower lr")
+        if (step + 1) % opts["sample_every"] == 0 or step + 1 == steps:
+            with torch.no_grad(), tr.eval_mode(game.generator):
+                history.append("samples", game.generator(z_fixed).cpu())  # (n_samples, D)
+            history.append("sample_steps", step + 1)
+    game.generator.eval()
+    game.discriminator.eval()
+    return history

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import random
 
 import numpy as np
 
-__all__ = ["seed_everything", "get_device", "available_devices", "limit_threads", "env_flag", "progress",
-           "TrainingHistory"]
+__all__ = ["seed_everything", "get_device", "available_devices", "limit_threads", "env_flag", "progress"]
 
 _DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -18,8 +16,9 @@ _DEVICES = ("auto", "cpu", "cuda", "mps")
 def seed_everything(seed: int) -> int:
     """Seed Python's ``random``, NumPy's legacy global generator and torch (CPU and every CUDA device).
 
-    For notebooks only: library functions take an ``rng`` or ``generator`` argument instead of relying
-    on global state. Also asks cuDNN for deterministic kernels, so that runs repeat on a GPU too.
+    For notebooks only: library functions take an ``rng`` (NumPy side) or ``seed`` (torch side)
+    argument instead of relying on global state. Also asks cuDNN for deterministic kernels, so that
+    runs repeat on a GPU too.
 
     Parameters
     ----------
@@ -87,7 +86,7 @@ def get_device(device: str = "auto"):
             f"device={device!r} was requested but Apple's MPS backend is not available here "
             f"(available: {', '.join(available_devices())}); use device='auto' to fall back to the CPU"
         )
-    return torch.device(device)
+    return torch.device(device.lower())
 
 
 def available_devices() -> list[str]:
@@ -161,17 +160,3 @@ def progress(iterable=None, *, total: int | None = None, desc: str | None = None
 
     quiet = (not enabled) or env_flag("WORKBOOK_UNATTENDED", False)
     return tqdm(iterable, total=total, desc=desc, disable=quiet, leave=False, **kwargs)
-
-
-class TrainingHistory:
-    """Base of the dataclasses that training functions return (``VAEHistory``, ``GANHistory``, ...).
-
-    ``history["train_elbo"]`` works like ``history.train_elbo``; :meth:`as_dict` gives a plain dict of
-    lists (e.g. for ``pandas.DataFrame``).
-    """
-
-    def __getitem__(self, key):
-        return getattr(self, key)
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)

@@ -1,33 +1,33 @@
-"""Variational autoencoders: the reparameterisation trick, the ELBO, an MLP VAE and its training loop.
+r"""Variational autoencoders: the reparameterisation trick, the ELBO, an MLP VAE and its training loop.
 
-The maths lives in pure functions (:func:`reparameterize`, :func:`gaussian_kl`, :func:`elbo`,
-:func:`iwae_log_likelihood`); :class:`VAE` holds the networks and :func:`train_vae` runs the loop.
-All log-likelihoods are in nats and are *per sample* (summed over data or latent dimensions).
+The maths lives in pure functions (:func:`reparameterize`, :func:`gaussian_kl`, :func:`kl_per_dimension`,
+:func:`elbo`, :func:`iwae_log_likelihood`); :class:`VAE` holds the networks and :func:`train_vae` runs the
+loop. All log-likelihoods are in nats and are *per sample* (summed over data or latent dimensions).
+Randomness comes from a ``seed`` argument (an int, a ``torch.Generator`` or ``None``), never from the
+global generator. :func:`train_vae` lives in ``_vae_training.py``, on the shared training core.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import _training as tr
+from ._vae_training import VAEHistory, train_vae
 from ._validation import (
     as_float_tensor,
     check_choice,
     check_positive_float,
     check_positive_int,
     check_same_shape,
-    check_torch_generator,
 )
-from .runtime import TrainingHistory
-from .runtime import progress as _progress
 
-__all__ = ["reparameterize", "gaussian_kl", "elbo", "ELBOTerms", "VAE", "train_vae", "VAEHistory",
-           "iwae_log_likelihood", "pick_beta"]
+__all__ = ["reparameterize", "gaussian_kl", "kl_per_dimension", "elbo", "ELBOTerms", "VAE", "train_vae",
+           "VAEHistory", "iwae_log_likelihood", "pick_beta"]
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -35,21 +35,16 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 # --- pure functions -------------------------------------------------------------------------------
 
-def _randn(shape, generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
-    """Standard normal noise drawn on ``generator``'s device, returned on ``like``'s device and dtype."""
-    eps = torch.randn(shape, generator=generator, device=generator.device)
-    return eps.to(device=like.device, dtype=like.dtype)
-
-
-def reparameterize(mu, logvar, generator=None):
-    """Draw z ~ N(mu, diag(exp(logvar))) as a differentiable function of ``mu`` and ``logvar``.
+def reparameterize(mu, logvar, seed=None):
+    r"""Draw z ~ N(mu, diag(exp(logvar))) as a differentiable function of ``mu`` and ``logvar``.
 
     Parameters
     ----------
     mu, logvar : torch.Tensor, shape (B, L)
         Mean and log-variance of the approximate posterior q(z | x).
-    generator : torch.Generator or int, optional
-        Source of the noise ``eps``; an int is a seed. ``None`` draws fresh noise.
+    seed : int, torch.Generator or None
+        Source of the noise ``eps``: an int gives the same noise every time, a generator continues its
+        stream, ``None`` draws fresh noise.
 
     Returns
     -------
@@ -57,26 +52,25 @@ def reparameterize(mu, logvar, generator=None):
 
     Notes
     -----
-    .. math:: z = \\mu + \\exp(\\tfrac12 \\log\\sigma^2) \\odot \\epsilon, \\quad \\epsilon \\sim N(0, I)
+    .. math:: z = \mu + \exp(\tfrac12 \log\sigma^2) \odot \epsilon, \quad \epsilon \sim N(0, I)
 
     Examples
     --------
-    >>> z = reparameterize(torch.zeros(4, 2), torch.zeros(4, 2), generator=0)  # (4, 2)
+    >>> z = reparameterize(torch.zeros(4, 2), torch.zeros(4, 2), seed=0)  # (4, 2)
     """
     mu = as_float_tensor(mu, "mu")
     logvar = as_float_tensor(logvar, "logvar")
     check_same_shape(mu, logvar, "mu", "logvar")
-    g = check_torch_generator(generator)
-    return _reparameterize(mu, logvar, g)
+    return _reparameterize(mu, logvar, tr.make_generator(seed))
 
 
 def _reparameterize(mu, logvar, generator):
-    eps = _randn(mu.shape, generator, mu)  # (B, L)
+    eps = tr.randn(mu.shape, generator, mu)  # (B, L)
     return mu + torch.exp(0.5 * logvar) * eps  # (B, L)
 
 
 def gaussian_kl(mu, logvar):
-    """KL(N(mu, diag exp(logvar)) || N(0, I)) in closed form, summed over latent dimensions.
+    r"""KL(N(mu, diag exp(logvar)) || N(0, I)) in closed form, summed over latent dimensions.
 
     Parameters
     ----------
@@ -89,20 +83,64 @@ def gaussian_kl(mu, logvar):
 
     Notes
     -----
-    .. math:: \\mathrm{KL} = \\tfrac12 \\sum_j \\left(\\mu_j^2 + \\sigma_j^2 - 1 - \\log\\sigma_j^2\\right)
+    .. math:: \mathrm{KL} = \tfrac12 \sum_j \left(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2\right)
+
+    See Also
+    --------
+    kl_per_dimension : the same terms averaged over the batch, one per latent dimension.
+
+    Examples
+    --------
+    >>> float(gaussian_kl(torch.zeros(1, 3), torch.zeros(1, 3)))  # q is the prior
+    0.0
     """
     mu = as_float_tensor(mu, "mu")
     logvar = as_float_tensor(logvar, "logvar")
     check_same_shape(mu, logvar, "mu", "logvar")
-    return _gaussian_kl(mu, logvar)
+    return _kl_terms(mu, logvar).sum(-1)  # (B,)
 
 
-def _gaussian_kl(mu, logvar):
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)  # (B,)
+def _kl_terms(mu, logvar):
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)  # (..., L)
+
+
+def kl_per_dimension(mu, logvar):
+    r"""Mean KL(q(z_j | x) || N(0, 1)) of each latent dimension j over a batch: which ones carry information.
+
+    A dimension whose value is close to 0 ignores its input (posterior collapse onto the prior).
+
+    Parameters
+    ----------
+    mu, logvar : torch.Tensor, shape (B, L)
+        Encoder outputs for a batch, e.g. ``model.encode(X)``.
+
+    Returns
+    -------
+    torch.Tensor, shape (L,)
+        In nats, averaged over the B rows; it sums to the batch mean of :func:`gaussian_kl`.
+
+    Notes
+    -----
+    .. math:: \mathrm{KL}_j = \frac1B \sum_{i=1}^B
+              \tfrac12\left(\mu_{ij}^2 + \sigma_{ij}^2 - 1 - \log\sigma_{ij}^2\right)
+
+    See Also
+    --------
+    gaussian_kl : the same terms summed over dimensions, one value per sample.
+
+    Examples
+    --------
+    >>> kl_per_dimension(torch.tensor([[1.0, 0.0]]), torch.zeros(1, 2))
+    tensor([0.5000, 0.0000])
+    """
+    mu = as_float_tensor(mu, "mu", ndim=2)
+    logvar = as_float_tensor(logvar, "logvar", ndim=2)
+    check_same_shape(mu, logvar, "mu", "logvar")
+    return _kl_terms(mu, logvar).mean(0)  # (L,)
 
 
 def _log_likelihood(x, decoder_output, likelihood: str):
-    """log p(x | z) summed over the last dimension; Bernoulli takes logits, Gaussian a mean (unit variance)."""
+    """log p(x | z) summed over the last dimension; Bernoulli takes logits, Gaussian a mean (variance 1)."""
     if likelihood == "bernoulli":
         return -F.binary_cross_entropy_with_logits(decoder_output, x, reduction="none").sum(-1)  # (...,)
     return -0.5 * ((x - decoder_output).pow(2) + _LOG_2PI).sum(-1)  # (...,)
@@ -112,7 +150,7 @@ def _log_likelihood(x, decoder_output, likelihood: str):
 class ELBOTerms:
     """Per-sample terms of the evidence lower bound, each a tensor of shape (B,), in nats.
 
-    ``elbo = reconstruction - beta * kl``.
+    ``elbo = reconstruction - beta * kl``; ``reconstruction`` is log p(x | z) (higher is better).
     """
 
     elbo: torch.Tensor
@@ -121,7 +159,7 @@ class ELBOTerms:
 
 
 def elbo(x, decoder_output, mu, logvar, *, likelihood: str = "bernoulli", beta: float = 1.0) -> ELBOTerms:
-    """Evidence lower bound of each sample, with one Monte Carlo sample for the reconstruction term.
+    r"""Evidence lower bound of each sample, with one Monte Carlo sample for the reconstruction term.
 
     Parameters
     ----------
@@ -143,7 +181,13 @@ def elbo(x, decoder_output, mu, logvar, *, likelihood: str = "bernoulli", beta: 
 
     Notes
     -----
-    .. math:: \\mathcal{L}(x) = \\mathbb{E}_{q(z|x)}[\\log p(x|z)] - \\beta\\,\\mathrm{KL}(q(z|x)\\,\\|\\,p(z))
+    .. math:: \mathcal{L}(x) = \mathbb{E}_{q(z|x)}[\log p(x|z)] - \beta\,\mathrm{KL}(q(z|x)\,\|\,p(z))
+
+    Examples
+    --------
+    >>> terms = elbo(torch.ones(1, 2), torch.zeros(1, 2), torch.zeros(1, 3), torch.zeros(1, 3))
+    >>> round(float(terms.elbo), 4)  # two pixels, each with probability 1/2: 2 log(1/2)
+    -1.3863
     """
     check_choice(likelihood, "likelihood", LIKELIHOODS)
     beta = check_positive_float(beta, "beta", allow_zero=True)
@@ -164,7 +208,7 @@ def elbo(x, decoder_output, mu, logvar, *, likelihood: str = "bernoulli", beta: 
 
 def _elbo(x, decoder_output, mu, logvar, likelihood, beta):
     reconstruction = _log_likelihood(x, decoder_output, likelihood)  # (B,)
-    kl = _gaussian_kl(mu, logvar)  # (B,)
+    kl = _kl_terms(mu, logvar).sum(-1)  # (B,)
     return ELBOTerms(elbo=reconstruction - beta * kl, reconstruction=reconstruction, kl=kl)
 
 
@@ -197,7 +241,9 @@ class VAE(nn.Module):
     Examples
     --------
     >>> model = VAE(64, latent_dim=2)
-    >>> logits, mu, logvar = model(torch.rand(5, 64))  # (5, 64), (5, 2), (5, 2)
+    >>> logits, mu, logvar = model(torch.rand(5, 64), seed=0)  # (5, 64), (5, 2), (5, 2)
+    >>> model.sample(3, seed=0).shape  # decoder means: pixel probabilities
+    torch.Size([3, 64])
     """
 
     def __init__(self, input_dim: int, latent_dim: int = 8, hidden_dims=(256, 256),
@@ -219,199 +265,73 @@ class VAE(nn.Module):
         """Decoder output for ``z`` of shape (B, L): logits (Bernoulli) or means (Gaussian), (B, D)."""
         return self.decoder(z)
 
-    def forward(self, x, generator=None):
-        """Encode, sample z with the reparameterisation trick, decode.
+    def decoder_mean(self, z):
+        """E[x | z] for ``z`` (B, L): pixel probabilities (Bernoulli) or the means (Gaussian), (B, D)."""
+        out = self.decode(z)  # (B, D)
+        return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
+
+    def forward(self, x, seed=None):
+        """Encode, sample z with the reparameterisation trick (noise from ``seed``), decode.
 
         Returns ``(decoder_output, mu, logvar)`` of shapes (B, D), (B, L), (B, L).
         """
-        g = check_torch_generator(generator)
         mu, logvar = self.encode(x)
-        z = _reparameterize(mu, logvar, g)  # (B, L)
+        z = _reparameterize(mu, logvar, tr.make_generator(seed))  # (B, L)
         return self.decode(z), mu, logvar
 
+    def loss_terms(self, x, *, beta: float = 1.0, seed=None) -> dict:
+        """The per-sample training objective of a batch ``x`` (B, D), for :func:`train_vae`.
+
+        Returns a dict of tensors of shape (B,), in nats: ``"loss"`` = -(beta-)ELBO (minimised),
+        ``"reconstruction"`` = -log p(x | z) for one z ~ q(z | x) drawn from ``seed`` (positive), and
+        ``"kl"`` = KL(q(z | x) || p(z)). So ``loss = reconstruction + beta * kl``.
+        """
+        decoder_output, mu, logvar = self(x, seed=seed)
+        terms = _elbo(x, decoder_output, mu, logvar, self.likelihood, beta)
+        return {"loss": -terms.elbo, "reconstruction": -terms.reconstruction, "kl": terms.kl}
+
     @torch.no_grad()
-    def sample(self, n: int, generator=None):
-        """Draw z ~ N(0, I) and return the mean of p(x | z): probabilities or Gaussian means, (n, D)."""
+    def sample(self, n: int, *, seed=None, mean: bool = True):
+        """Draw z ~ N(0, I) and decode it: ``n`` samples of shape (n, D).
+
+        Parameters
+        ----------
+        n : int
+        seed : int, torch.Generator or None
+        mean : bool
+            ``True`` (default) returns the decoder means E[x | z]: pixel probabilities in [0, 1] for a
+            Bernoulli VAE (the grey images usually shown), the Gaussian means otherwise. ``False`` draws
+            actual samples x ~ p(x | z): 0/1 pixels for Bernoulli, means plus unit-variance noise for
+            Gaussian. The same ``seed`` gives the same z either way.
+        """
         n = check_positive_int(n, "n")
-        p = next(self.parameters())
-        z = _randn((n, self.latent_dim), check_torch_generator(generator), p)  # (n, L)
-        out = self.decode(z)  # (n, D)
-        return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
+        g = tr.make_generator(seed)
+        p = tr.model_tensor(self)
+        z = tr.randn((n, self.latent_dim), g, p)  # (n, L)
+        with tr.eval_mode(self):
+            x_mean = self.decoder_mean(z)  # (n, D)
+        if mean:
+            return x_mean
+        if self.likelihood == "bernoulli":
+            return (tr.rand(x_mean.shape, g, x_mean) < x_mean).to(x_mean.dtype)  # (n, D) in {0, 1}
+        return x_mean + tr.randn(x_mean.shape, g, x_mean)  # (n, D)
 
 
-# --- training and evaluation ----------------------------------------------------------------------
+# --- evaluation ---------------------------------------------------------------------------------
 
-@dataclass
-class VAEHistory(TrainingHistory):
-    """What :func:`train_vae` records, one entry per epoch.
-
-    ELBO terms are averages per sample, in nats (``train_*`` over the epoch's mini-batches while the
-    weights change, ``val_*`` after the epoch; ``val_*`` stay empty without ``validation``).
-    ``seconds`` is the wall time since the start. ``history["train_elbo"]`` works like
-    ``history.train_elbo``; :meth:`as_dict` gives a plain dict (e.g. for ``pandas.DataFrame``).
-    """
-
-    epoch: list = field(default_factory=list)
-    train_elbo: list = field(default_factory=list)
-    train_reconstruction: list = field(default_factory=list)
-    train_kl: list = field(default_factory=list)
-    val_elbo: list = field(default_factory=list)
-    val_reconstruction: list = field(default_factory=list)
-    val_kl: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)
-
-
-def _resolve_device(model: nn.Module, device):
-    """``None`` follows the model's parameters; otherwise move the model to ``device``."""
-    if device is None:
-        return next(model.parameters()).device
-    device = torch.device(device)
-    model.to(device)
-    return device
-
-
-def _check_data(data, name: str, input_dim: int):
-    """Validate a (N, D) tensor, or pass a DataLoader through."""
-    if isinstance(data, torch.utils.data.DataLoader):
-        return data
-    return as_float_tensor(data, name, ndim=2, last_dim=input_dim)
-
-
-def _batches(data, batch_size, generator, device, shuffle):
-    """Yield (b, D) batches of a tensor (shuffled with ``generator``) or of a DataLoader's first item."""
-    if isinstance(data, torch.utils.data.DataLoader):
-        for batch in data:
-            x = batch[0] if isinstance(batch, (list, tuple)) else batch
-            yield x.to(device=device, dtype=torch.get_default_dtype())
-        return
-    n = data.shape[0]
-    order = torch.randperm(n, generator=generator, device=generator.device) if shuffle else torch.arange(n)
-    for start in range(0, n, batch_size):
-        yield data[order[start:start + batch_size].to(data.device)]  # (b, D)
-
-
-def _n_batches(data, batch_size):
-    if isinstance(data, torch.utils.data.DataLoader):
-        return len(data)
-    return math.ceil(data.shape[0] / batch_size)
-
-
-def _epoch_means(sums, count):
-    return [s / count for s in sums]
-
-
-def train_vae(model: VAE, data, *, epochs: int, batch_size: int = 64, lr: float = 1e-3, beta: float = 1.0,
-              validation=None, device=None, progress: bool = True, generator=None) -> VAEHistory:
-    """Fit a :class:`VAE` by maximising the (beta-)ELBO with Adam.
+@torch.no_grad()
+def iwae_log_likelihood(model: VAE, x, k: int = 100, *, seed=None):
+    r"""Importance-weighted estimate of log p(x) with ``k`` samples from q(z | x) (Burda et al., 2016).
 
     Parameters
     ----------
     model : VAE
-        Trained in place.
-    data : torch.Tensor of shape (N, D), or a DataLoader
-        Training data (a DataLoader may yield ``x`` or ``(x, y)`` tuples).
-    epochs, batch_size : int
-        Passes over the data and mini-batch size (``batch_size`` is ignored for a DataLoader).
-    lr : float
-        Adam learning rate.
-    beta : float
-        KL weight; 1 trains the ordinary VAE.
-    validation : torch.Tensor of shape (M, D), or a DataLoader, optional
-        Scored after every epoch (with beta = 1, so ``val_elbo`` is a true bound).
-    device : str or torch.device, optional
-        ``None`` trains where the model's parameters are; otherwise the model is moved there.
-    progress : bool
-        Show a progress bar (quiet anyway when ``WORKBOOK_UNATTENDED`` is set).
-    generator : torch.Generator or int, optional
-        Randomness for shuffling and for the reparameterisation noise. Same seed, same weights and
-        same data on the CPU give the same numbers.
-
-    Returns
-    -------
-    VAEHistory
-        Per-epoch ELBO, reconstruction and KL (train and validation), averaged per sample, in nats.
-
-    Raises
-    ------
-    ValueError
-        For non-positive ``epochs``/``batch_size``/``lr``, data of the wrong width, or NaN in the data.
-    """
-    if not isinstance(model, VAE):
-        raise TypeError(f"model must be a course_utils.vae.VAE (got {type(model).__name__})")
-    epochs = check_positive_int(epochs, "epochs")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    lr = check_positive_float(lr, "lr")
-    beta = check_positive_float(beta, "beta", allow_zero=True)
-    data = _check_data(data, "data", model.input_dim)
-    if validation is not None:
-        validation = _check_data(validation, "validation", model.input_dim)
-    device = _resolve_device(model, device)
-    if isinstance(data, torch.Tensor):
-        data = data.to(device)
-    g = check_torch_generator(generator)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history = VAEHistory()
-    start = time.perf_counter()
-    bar = _progress(range(epochs), total=epochs, desc="train_vae", enabled=progress)
-    for epoch in bar:
-        model.train()
-        sums, count = [0.0, 0.0, 0.0], 0
-        for x in _batches(data, batch_size, g, device, shuffle=True):
-            decoder_output, mu, logvar = model(x, generator=g)
-            terms = _elbo(x, decoder_output, mu, logvar, model.likelihood, beta)
-            loss = -terms.elbo.mean()  # averaged over the batch
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            for i, t in enumerate((terms.elbo, terms.reconstruction, terms.kl)):
-                sums[i] += float(t.detach().sum())
-            count += x.shape[0]
-        elbo_, rec, kl = _epoch_means(sums, count)
-        history.epoch.append(epoch + 1)
-        history.train_elbo.append(elbo_)
-        history.train_reconstruction.append(rec)
-        history.train_kl.append(kl)
-        if validation is not None:
-            v_elbo, v_rec, v_kl = _evaluate(model, validation, batch_size, g, device)
-            history.val_elbo.append(v_elbo)
-            history.val_reconstruction.append(v_rec)
-            history.val_kl.append(v_kl)
-        history.seconds.append(time.perf_counter() - start)
-        if not math.isfinite(elbo_):
-            raise ValueError(f"training diverged at epoch {epoch + 1} (train ELBO {elbo_}); lower lr")
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix(elbo=f"{elbo_:.2f}")
-    model.eval()
-    return history
-
-
-@torch.no_grad()
-def _evaluate(model, data, batch_size, generator, device):
-    was_training = model.training
-    model.eval()
-    sums, count = [0.0, 0.0, 0.0], 0
-    for x in _batches(data, batch_size, generator, device, shuffle=False):
-        decoder_output, mu, logvar = model(x.to(device), generator=generator)
-        terms = _elbo(x.to(device), decoder_output, mu, logvar, model.likelihood, 1.0)
-        for i, t in enumerate((terms.elbo, terms.reconstruction, terms.kl)):
-            sums[i] += float(t.sum())
-        count += x.shape[0]
-    model.train(was_training)
-    return _epoch_means(sums, count)
-
-
-@torch.no_grad()
-def iwae_log_likelihood(model: VAE, x, k: int = 100, *, generator=None):
-    """Importance-weighted estimate of log p(x) with ``k`` samples from q(z | x) (Burda et al., 2016).
-
-    Parameters
-    ----------
-    model : VAE
-    x : torch.Tensor, shape (B, D)
+    x : array or tensor, shape (B, D)
+        Cast to the model's dtype and device.
     k : int
         Number of importance samples; k = 1 is an unbiased estimate of the ELBO, and the bound
         tightens towards log p(x) as k grows.
-    generator : torch.Generator or int, optional
+    seed : int, torch.Generator or None
 
     Returns
     -------
@@ -420,27 +340,28 @@ def iwae_log_likelihood(model: VAE, x, k: int = 100, *, generator=None):
 
     Notes
     -----
-    .. math:: \\log p(x) \\ge \\log \\frac1k \\sum_{i=1}^k \\frac{p(x \\mid z_i)\\, p(z_i)}{q(z_i \\mid x)},
-       \\qquad z_i \\sim q(z \\mid x)
+    .. math:: \log p(x) \ge \log \frac1k \sum_{i=1}^k \frac{p(x \mid z_i)\, p(z_i)}{q(z_i \mid x)},
+       \qquad z_i \sim q(z \mid x)
+
+    Examples
+    --------
+    >>> iwae_log_likelihood(VAE(6, latent_dim=2), torch.ones(4, 6), k=10, seed=0).shape
+    torch.Size([4])
     """
     if not isinstance(model, VAE):
         raise TypeError(f"model must be a course_utils.vae.VAE (got {type(model).__name__})")
     k = check_positive_int(k, "k")
-    x = as_float_tensor(x, "x", ndim=2, last_dim=model.input_dim)
-    device = next(model.parameters()).device
-    x = x.to(device)
-    g = check_torch_generator(generator)
-    was_training = model.training
-    model.eval()
+    x = tr.as_model_tensor(x, model, "x", last_dim=model.input_dim)
+    g = tr.make_generator(seed)
     rows = max(1, 2**20 // (k * max(model.input_dim, model.latent_dim)))  # keep (k, rows, D) ~ 1M numbers
-    out = [_iwae_chunk(model, x[i:i + rows], k, g) for i in range(0, x.shape[0], rows)]
-    model.train(was_training)
+    with tr.eval_mode(model):
+        out = [_iwae_chunk(model, x[i:i + rows], k, g) for i in range(0, x.shape[0], rows)]
     return torch.cat(out)  # (B,)
 
 
 def _iwae_chunk(model, x, k, generator):
     mu, logvar = model.encode(x)  # (B, L)
-    eps = _randn((k, *mu.shape), generator, mu)  # (k, B, L)
+    eps = tr.randn((k, *mu.shape), generator, mu)  # (k, B, L)
     z = mu + torch.exp(0.5 * logvar) * eps  # (k, B, L)
     decoder_output = model.decode(z.reshape(-1, mu.shape[-1])).reshape(k, x.shape[0], -1)  # (k, B, D)
     log_px_z = _log_likelihood(x.expand(k, -1, -1), decoder_output, model.likelihood)  # (k, B)
@@ -466,6 +387,12 @@ def pick_beta(sweep, max_distortion: float):
     float or None
         The ``beta`` of the entry with the lowest rate among those whose distortion is at most
         ``max_distortion``; ``None`` when no entry meets the budget. Ties in rate go to the earlier entry.
+
+    Examples
+    --------
+    >>> pick_beta([{"beta": 1.0, "distortion": 10.0, "rate": 5.0},
+    ...            {"beta": 4.0, "distortion": 30.0, "rate": 1.0}], max_distortion=20.0)
+    1.0
     """
     within = [entry for entry in sweep if entry["distortion"] <= max_distortion]
     if not within:

@@ -2,19 +2,25 @@
 
 Command line (``python -m course_utils.workbook --help``)::
 
-    run [NOTEBOOK ...] [--fast] [--seed N] [--device auto|cpu|cuda|mps] [--output build]
+    run [NOTEBOOK ...] [--fast] [--seed N] [--device auto|cpu|cuda|mps] [--output build] [--jobs N]
     list
     student [--output build/student]
     grade SUBMISSION.ipynb [...]
     stamp [--url URL] [--branch BRANCH]
 
 A NOTEBOOK may be a path or a prefix of a file name in ``notebooks/`` ("01", "06-gaussian").
+
+Running, HTML export and grading need the ``notebooks`` extra (papermill, nbconvert, nbclient,
+ipykernel: ``pip install -e ".[notebooks]"``, which ``make venv`` does); listing, the student release
+and stamping need only the standard library. The standard setup cells every notebook carries,
+:data:`SETUP_COLAB` and :data:`PARAMETERS`, are defined here, beside the code that stamps them.
 """
 
 from __future__ import annotations
 
 import argparse
 import html
+import importlib
 import json
 import os
 import re
@@ -24,15 +30,57 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import _config
+from ._release import (  # noqa: F401  (re-exported: the student release and grading)
+    HIDDEN_RE,
+    SOLUTION_RE,
+    _source,
+    grade,
+    make_student_version,
+    solution_snippets,
+    write_student_versions,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
-SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION[^\n]*(\n|$)",
-                         re.S | re.M)
-HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[^\n]*\n.*?^[ \t]*### END HIDDEN TESTS[^\n]*(\n|$)",
-                       re.S | re.M)
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
 REPO_LINE_RE = re.compile(r'^REPO_URL = ".*"$', re.M)
+
+# ---------------------------------------------------------------- the standard setup cells
+
+#: The Colab bootstrap cell: clones the repository and installs the package only on Colab.
+SETUP_COLAB = f'''# Colab only: fetch the workbook and install what Colab lacks. Elsewhere this cell does nothing.
+import os
+import sys
+
+REPO_URL = "{_config.REPOSITORY_URL}"
+if "google.colab" in sys.modules and not os.path.isdir("/content/workbook"):
+    import subprocess
+
+    subprocess.run(["git", "clone", "-q", "--depth", "1", REPO_URL, "/content/workbook"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/workbook",
+                    "hmmlearn", "palmerpenguins", "vega_datasets"], check=True)
+if "google.colab" in sys.modules:
+    sys.path.insert(0, "/content/workbook")'''
+
+#: The cell tagged ``parameters``: papermill overrides it, otherwise the environment decides.
+PARAMETERS = '''# Parameters (papermill overrides them; otherwise they come from the environment).
+FAST = cu.env_flag("WORKBOOK_FAST", False)  # True: small data and few epochs, for a quick run
+SEED = int(os.environ.get("WORKBOOK_SEED", "0"))
+DEVICE = os.environ.get("WORKBOOK_DEVICE", "auto")  # "auto", "cpu", "cuda" or "mps"'''
+
+
+class MissingExtraError(ImportError):
+    """A package of the ``notebooks`` extra is needed but not installed."""
+
+
+def _require(module: str, purpose: str):
+    """Import ``module`` or say which extra provides it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"{purpose} needs {module!r}, which is not installed; it comes with the workbook's "
+            f"'notebooks' extra: pip install -e \".[notebooks]\" (`make venv` installs it)") from exc
 
 
 # ---------------------------------------------------------------- finding notebooks
@@ -84,10 +132,9 @@ class RunResult:
 
 
 def _to_html(ipynb: Path, html_path: Path) -> None:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(ipynb, as_version=4))
+    nbformat = _require("nbformat", "writing HTML")
+    exporter = _require("nbconvert", "writing HTML").HTMLExporter
+    body, _ = exporter(template_name="lab").from_notebook_node(nbformat.read(ipynb, as_version=4))
     html_path.write_text(body, encoding="utf-8")
 
 
@@ -112,32 +159,80 @@ def _write_index(results: list[RunResult], out: Path, params: dict) -> Path:
     return index
 
 
-def run(notebooks: list[Path], *, fast: bool = False, seed: int = 0, device: str = "auto",
-        output: Path = ROOT / "build", progress: bool = True) -> list[RunResult]:
-    """Execute notebooks with papermill, write executed copies and HTML pages, return the results."""
-    import papermill as pm
+#: Environment of the kernels when several notebooks run at once: one BLAS/OpenMP/torch thread each,
+#: so that two kernels on two cores do not fight over them.
+ONE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                         "NUMBA_NUM_THREADS")}
 
+
+def default_jobs() -> int:
+    """Notebooks to run at once by default: two, or one on a single-core machine."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _execute(pm, path: Path, output: Path, params: dict, progress: bool) -> RunResult:
+    executed = output / "notebooks" / path.name
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(str(path), str(executed), parameters=params, cwd=str(path.parent),
+                            kernel_name="python3", progress_bar=progress)
+        status, message = "ok", ""
+    except Exception as exc:  # report and go on: one broken notebook must not hide the others
+        status, message = "failed", str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else ""
+    seconds = time.perf_counter() - start
+    if executed.exists():
+        _to_html(executed, output / "html" / f"{path.stem}.html")
+    return RunResult(path.name, status, seconds, message)
+
+
+def run(notebooks: list[Path], *, fast: bool = False, seed: int = 0, device: str = "auto",
+        output: Path = ROOT / "build", progress: bool = True, jobs: int | None = None) -> list[RunResult]:
+    """Execute notebooks with papermill, write executed copies and HTML pages, return the results.
+
+    Parameters
+    ----------
+    notebooks : list of Path
+    fast, seed, device
+        The notebooks' ``FAST``, ``SEED`` and ``DEVICE`` parameters.
+    output : Path
+        Gets ``notebooks/`` (executed copies), ``html/`` and ``index.html``.
+    progress : bool
+        Papermill's per-cell progress bar (only when one notebook runs at a time).
+    jobs : int, optional
+        Notebooks executed at once (default :func:`default_jobs`). With more than one, every kernel
+        gets one BLAS/torch thread (:data:`ONE_THREAD_ENV`); results keep the notebooks' order.
+
+    Raises
+    ------
+    MissingExtraError
+        When papermill or nbconvert (the ``notebooks`` extra) is not installed.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    pm = _require("papermill", "running notebooks")
+    _require("nbconvert", "writing HTML")  # fail before the first notebook, not after it
+    jobs = default_jobs() if jobs is None else jobs
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer (got {jobs!r})")
     os.environ["WORKBOOK_UNATTENDED"] = "1"  # the kernels inherit it: no progress bars in the outputs
+    if jobs > 1:
+        os.environ.update(ONE_THREAD_ENV)
     params = {"FAST": fast, "SEED": seed, "DEVICE": device}
     (output / "notebooks").mkdir(parents=True, exist_ok=True)
     (output / "html").mkdir(parents=True, exist_ok=True)
-    results = []
-    for i, path in enumerate(notebooks, 1):
-        print(f"[{i}/{len(notebooks)}] {path.name} ...", flush=True)
-        executed = output / "notebooks" / path.name
-        start = time.perf_counter()
-        try:
-            pm.execute_notebook(str(path), str(executed), parameters=params, cwd=str(path.parent),
-                                kernel_name="python3", progress_bar=progress)
-            status, message = "ok", ""
-        except Exception as exc:  # report and go on: one broken notebook must not hide the others
-            status, message = "failed", str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else ""
-        seconds = time.perf_counter() - start
-        if executed.exists():
-            _to_html(executed, output / "html" / f"{path.stem}.html")
-        results.append(RunResult(path.name, status, seconds, message))
+
+    def one(path: Path) -> RunResult:
+        result = _execute(pm, path, output, params, progress and jobs == 1)
+        print(f"{result.notebook}: {result.status} in {result.seconds:.1f} s", flush=True)
+        return result
+
+    print(f"executing {len(notebooks)} notebook(s), {jobs} at a time ...", flush=True)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(one, notebooks))
     index = _write_index(results, output, params)
     print(format_table(results))
+    print(f"wall time {time.perf_counter() - start:.1f} s with {jobs} at a time")
     print(f"HTML: {index}")
     return results
 
@@ -155,111 +250,6 @@ def format_table(results: list[RunResult]) -> str:
     lines.append("-" * (width + 17))
     lines.append(f"{len(results)} notebooks, {failed} failed, {total:.1f} s in all")
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- student release
-
-
-def _source(cell) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
-def _stub(match: re.Match, cell_type: str) -> str:
-    indent = match.group(1)
-    if cell_type == "markdown":
-        return "YOUR ANSWER HERE\n"
-    return f"{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError()\n"
-
-
-def solution_snippets(nb: dict) -> list[str]:
-    """Distinctive lines of every solution region (for leak checks)."""
-    lines = []
-    for cell in nb["cells"]:
-        for m in SOLUTION_RE.finditer(_source(cell)):
-            lines += [ln.strip() for ln in m.group(2).splitlines() if len(ln.strip()) >= 12]
-    return lines
-
-
-def make_student_version(nb: dict) -> dict:
-    """Return a copy of a notebook with solutions stubbed, hidden tests removed and outputs cleared."""
-    import copy
-
-    nb = copy.deepcopy(nb)
-    for cell in nb["cells"]:
-        src = _source(cell)
-        src = SOLUTION_RE.sub(lambda m, t=cell["cell_type"]: _stub(m, t), src)
-        src = HIDDEN_RE.sub("", src)
-        cell["source"] = src
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    return nb
-
-
-def write_student_versions(output: Path, notebooks: list[Path] | None = None) -> list[Path]:
-    """Write the student release of each notebook to ``output`` and check that no solution leaked."""
-    output.mkdir(parents=True, exist_ok=True)
-    written = []
-    for path in notebooks or list_notebooks():
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        student = make_student_version(nb)
-        text = json.dumps(student, indent=1, ensure_ascii=False) + "\n"
-        leaked = [s for s in solution_snippets(nb) if s in text]
-        if leaked or "BEGIN SOLUTION" in text:
-            raise RuntimeError(f"{path.name}: solution text leaked into the student version: {leaked[:3]}")
-        target = output / path.name
-        target.write_text(text, encoding="utf-8")
-        written.append(target)
-    return written
-
-
-# ---------------------------------------------------------------- grading
-
-
-def grade(submission: Path, timeout: int = 600) -> tuple[float, float, list[tuple[str, float, float]]]:
-    """Grade a student's notebook: restore the instructor's check cells, run it under grading, score.
-
-    Check cells (nbgrader ``grade: true`` with ``points``) are replaced by the instructor's version of
-    the same ``grade_id`` (hidden tests included), the notebook is executed with
-    ``WORKBOOK_GRADING=1`` so a wrong or missing answer raises, and each check cell that runs without
-    an error earns its points.
-
-    Returns
-    -------
-    (score, max_score, rows) with one ``(grade_id, earned, points)`` row per check cell.
-    """
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(submission, as_version=4)
-    source_path = NOTEBOOK_DIR / submission.name
-    if not source_path.exists():
-        raise SystemExit(f"no instructor notebook named {submission.name} in {NOTEBOOK_DIR}")
-    reference = nbformat.read(source_path, as_version=4)
-    checks = {c.metadata["nbgrader"]["grade_id"]: c for c in reference.cells
-              if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
-    for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in checks:
-            cell.source = checks[gid].source
-    env_before = os.environ.get("WORKBOOK_GRADING")
-    os.environ.update(WORKBOOK_GRADING="1", WORKBOOK_UNATTENDED="1")
-    try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                       resources={"metadata": {"path": str(NOTEBOOK_DIR)}}).execute()
-    finally:
-        if env_before is None:
-            os.environ.pop("WORKBOOK_GRADING", None)
-        else:
-            os.environ["WORKBOOK_GRADING"] = env_before
-    rows = []
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and meta.get("grade_id") in checks:
-            points = float(meta.get("points", 0))
-            failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-            rows.append((meta["grade_id"], 0.0 if failed else points, points))
-    return sum(r[1] for r in rows), sum(r[2] for r in rows), rows
 
 
 # ---------------------------------------------------------------- stamping the repository URL
@@ -304,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p_run.add_argument("--output", type=Path, default=ROOT / "build")
     p_run.add_argument("--no-progress", action="store_true")
+    p_run.add_argument("--jobs", type=int, default=None,
+                       help=f"notebooks to execute at once (default {default_jobs()} here)")
     sub.add_parser("list", help="list the notebooks")
     p_student = sub.add_parser("student", help="write the student release (solutions stubbed)")
     p_student.add_argument("--output", type=Path, default=ROOT / "build" / "student")
@@ -313,14 +305,20 @@ def main(argv: list[str] | None = None) -> int:
     p_stamp.add_argument("--url", default=_config.REPOSITORY_URL)
     p_stamp.add_argument("--branch", default=_config.BRANCH)
     args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except MissingExtraError as exc:
+        parser.exit(2, f"error: {exc}\n")
 
+
+def _dispatch(args) -> int:
     if args.command == "list":
         for path in list_notebooks():
             print(f"{path.stem:<45} {notebook_title(path)}")
         return 0
     if args.command == "run":
         results = run(resolve(args.notebooks), fast=args.fast, seed=args.seed, device=args.device,
-                      output=args.output, progress=not args.no_progress)
+                      output=args.output, progress=not args.no_progress, jobs=args.jobs)
         return int(any(r.status != "ok" for r in results))
     if args.command == "student":
         for path in write_student_versions(args.output):

@@ -1,3 +1,4 @@
+import itertools
 import warnings
 
 import numpy as np
@@ -5,7 +6,15 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 
-from course_utils.clustering import assign_labels, kmeans, kmeans_objective, kmeans_plusplus, update_centers
+from course_utils.clustering import (
+    assign_labels,
+    kmeans,
+    kmeans_objective,
+    kmeans_plusplus,
+    label_mapping,
+    match_labels,
+    update_centers,
+)
 from course_utils.datasets import load_fruits, load_iris
 
 
@@ -113,3 +122,65 @@ def test_bad_input(kwargs, exc, match):
 def test_assign_labels_checks_dimensions():
     with pytest.raises(ValueError, match="centers must have 2 columns"):
         assign_labels(np.zeros((3, 2)), np.zeros((2, 3)))
+
+
+# --- label matching -------------------------------------------------------------------------------
+
+def _brute_force_agreement(y_true, y_pred):
+    """Largest number of points on a paired (cluster, label) over all one-to-one pairings."""
+    clusters, groups = np.unique(y_pred), np.unique(y_true)
+    slots = max(len(clusters), len(groups))
+    best = 0
+    for perm in itertools.permutations(range(slots), len(clusters)):
+        score = sum(np.sum((y_pred == c) & (y_true == groups[j]))
+                    for c, j in zip(clusters, perm) if j < len(groups))
+        best = max(best, score)
+    return best
+
+
+@pytest.mark.parametrize("k_true, k_pred", [(3, 3), (4, 4), (3, 5), (5, 3), (2, 4), (1, 3), (3, 1)])
+@pytest.mark.parametrize("seed", range(4))
+def test_match_labels_agrees_with_brute_force(k_true, k_pred, seed):
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, k_true, 40)
+    y_pred = np.where(rng.random(40) < 0.7, (y_true * 7 + 3) % k_pred, rng.integers(0, k_pred, 40))
+    matched = match_labels(y_true, y_pred)
+    mapping = label_mapping(y_true, y_pred)
+    assert int(np.sum(matched == y_true)) == _brute_force_agreement(y_true, y_pred)
+    # one-to-one: distinct clusters keep distinct labels, and the mapping is what was applied
+    assert len(set(mapping.values())) == len(mapping) == len(np.unique(y_pred))
+    np.testing.assert_array_equal(matched, [mapping[c] for c in y_pred])
+    # unpaired clusters get fresh labels above the known ones
+    extra = [v for v in mapping.values() if v not in set(y_true.tolist())]
+    assert sorted(extra) == list(range(y_true.max() + 1, y_true.max() + 1 + len(extra)))
+
+
+def test_match_labels_undoes_a_permutation():
+    y_true = np.repeat([0, 1, 2, 3], 5)
+    perm = np.array([2, 0, 3, 1])
+    np.testing.assert_array_equal(match_labels(y_true, perm[y_true]), y_true)
+    assert label_mapping(y_true, perm[y_true]) == {2: 0, 0: 1, 3: 2, 1: 3}
+
+
+def test_match_labels_more_clusters_than_groups_by_hand():
+    y_true = np.array([0, 0, 0, 1, 1, 1])
+    y_pred = np.array([5, 5, 7, 9, 9, 9])  # cluster 7 is the extra one
+    assert label_mapping(y_true, y_pred) == {5: 0, 7: 2, 9: 1}
+    np.testing.assert_array_equal(match_labels(y_true, y_pred), [0, 0, 2, 1, 1, 1])
+
+
+def test_match_labels_fixes_kmeans_names():
+    X, y = make_blobs(n_samples=300, centers=[[0, 0], [20, 0], [0, 20]], cluster_std=0.5, random_state=2)
+    labels = kmeans(X, 3, rng=1).labels
+    np.testing.assert_array_equal(match_labels(y, labels), y)
+
+
+@pytest.mark.parametrize("args, exc, match", [
+    (([0, 1], [0, 1, 1]), ValueError, "same length"),
+    (([], []), ValueError, "non-empty 1-D"),
+    (([[0, 1]], [[0, 1]]), ValueError, "non-empty 1-D"),
+    (([0, 1], [0.5, 1.0]), TypeError, "integer labels"),
+])
+def test_match_labels_bad_input(args, exc, match):
+    with pytest.raises(exc, match=match):
+        match_labels(*args)

@@ -98,3 +98,41 @@ def test_missing_optional_package_names_the_install_command(monkeypatch):
 def test_bad_arguments(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+# --- the ring of Gaussians (generated) ------------------------------------------------------------
+
+def test_ring_of_gaussians_is_a_dataset_of_the_stated_mixture():
+    ds = datasets.ring_of_gaussians(8000, rng=0)
+    assert isinstance(ds, datasets.Dataset)
+    assert ds.X.shape == (8000, 2) and ds.X.dtype == np.float64 and ds.y.shape == (8000,)
+    assert ds.feature_names == ["x1", "x2"] and ds.target_names == [f"mode {k}" for k in range(8)]
+    centers = datasets.ring_centers()
+    offsets = ds.X - centers[ds.y]  # (n, 2): each point minus the centre of the mode it came from
+    assert np.abs(offsets.mean(0)).max() < 0.002  # standard error 0.02 / sqrt(8000) = 0.0002
+    np.testing.assert_allclose(offsets.std(0), [0.02, 0.02], rtol=0.05)
+    np.testing.assert_allclose(np.bincount(ds.y) / 8000, np.full(8, 1 / 8), atol=0.015)
+    np.testing.assert_array_equal(datasets.ring_of_gaussians(10, rng=3).X, datasets.ring_of_gaussians(10, rng=3).X)
+    stream = np.random.default_rng(1)
+    first, second = datasets.ring_of_gaussians(5, rng=stream).X, datasets.ring_of_gaussians(5, rng=stream).X
+    assert np.abs(first - second).max() > 0.01  # one Generator, called twice: fresh points
+
+
+def test_ring_centers_lie_evenly_on_the_circle():
+    centers = datasets.ring_centers(6, radius=3.0)
+    assert centers.shape == (6, 2) and centers.dtype == np.float64
+    np.testing.assert_allclose(np.linalg.norm(centers, axis=1), 3.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(centers[0], [3.0, 0.0], rtol=0, atol=1e-12)
+    angles = np.unwrap(np.arctan2(centers[:, 1], centers[:, 0]))
+    np.testing.assert_allclose(np.diff(angles), 2 * np.pi / 6, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: datasets.ring_of_gaussians(0), "n must be an integer >= 1"),
+    (lambda: datasets.ring_of_gaussians(5, std=-1.0), "std must be a finite number > 0"),
+    (lambda: datasets.ring_centers(0), "n_modes must be an integer >= 1"),
+    (lambda: datasets.ring_centers(4, radius=0.0), "radius must be a finite number > 0"),
+])
+def test_ring_bad_arguments(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()

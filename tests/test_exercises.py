@@ -114,3 +114,236 @@ def test_check_value(capsys):
 def test_empty_cases_is_an_authoring_error():
     with pytest.raises(ValueError, match="cases must hold"):
         ex.check(reference, reference, [])
+
+
+# --- reference solutions -------------------------------------------------------------------------
+
+def test_reference_update_centers_keeps_empty_clusters_and_inputs():
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [10.0, 10.0]])
+    old = np.array([[5.0, 5.0], [-7.0, 3.0], [9.0, 9.0]])
+    new = ex.reference_update_centers(X, np.array([0, 0, 2]), old)
+    np.testing.assert_allclose(new, [[0.5, 0.0], [-7.0, 3.0], [10.0, 10.0]], atol=1e-12)
+    np.testing.assert_array_equal(old, [[5.0, 5.0], [-7.0, 3.0], [9.0, 9.0]])
+
+
+def test_reference_j_trace_by_hand_and_never_increases():
+    X = np.array([[0.0], [1.0], [10.0]])
+    J = ex.reference_j_trace(X, np.array([[0.0], [9.0]]), np.array([1, 1, 0]))
+    np.testing.assert_allclose(J, [81 + 64 + 100, 0 + 1 + 1, 0.25 + 0.25 + 0], atol=1e-12)
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        J0, J1, J2 = ex.reference_j_trace(rng.normal(size=(30, 2)), rng.normal(size=(3, 2)),
+                                          rng.integers(0, 3, 30))
+        assert J0 >= J1 - 1e-12 and J1 >= J2 - 1e-12
+
+
+def test_reference_gaussian_mle_and_log_likelihood_by_hand():
+    mu, sigma2 = ex.reference_gaussian_mle(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert mu == pytest.approx(2.5, abs=1e-12) and sigma2 == pytest.approx(1.25, abs=1e-12)
+    mu, sigma2 = ex.reference_gaussian_mle(np.array([1.8]))
+    assert mu == pytest.approx(1.8, abs=1e-12) and sigma2 == pytest.approx(0.0, abs=1e-12)
+    x = np.array([1.6, 1.75, 1.9])
+    expected = np.sum(-0.5 * np.log(2 * np.pi * 0.01) - (x - 1.75) ** 2 / (2 * 0.01))
+    assert ex.reference_gaussian_log_likelihood(x, 1.75, 0.01) == pytest.approx(expected, rel=1e-12)
+    # log space: a point 525 standard deviations away still has a finite log-likelihood
+    far = ex.reference_gaussian_log_likelihood(np.array([7.0]), 1.75, 0.01)
+    assert far == pytest.approx(-0.5 * np.log(2 * np.pi * 0.01) - 5.25 ** 2 / 0.02, rel=1e-12)
+
+
+def test_reference_gaussian_sample_makes_one_call_on_the_generator():
+    got = ex.reference_gaussian_sample(1.75, 0.04, 5, np.random.default_rng(42))
+    np.testing.assert_allclose(got, np.random.default_rng(42).normal(1.75, 0.2, size=5), rtol=1e-12)
+    rng = np.random.default_rng(0)
+    ex.reference_gaussian_sample(0.0, 1.0, 3, rng)
+    np.testing.assert_allclose(rng.normal(size=2), np.random.default_rng(0).normal(size=5)[3:], rtol=1e-12)
+
+
+def test_reference_pooled_gaussian_fit_by_hand():
+    X = np.array([[0.0, 1.0], [2.0, 1.0], [10.0, 0.0], [12.0, 4.0]])
+    y = np.array([0, 0, 1, 1])
+    means, cov = ex.reference_pooled_gaussian_fit(X, y)
+    np.testing.assert_allclose(means, [[1.0, 1.0], [11.0, 2.0]], atol=1e-12)
+    residuals = X - means[y]  # (4, 2)
+    np.testing.assert_allclose(cov, residuals.T @ residuals / 4, atol=1e-12)
+
+
+def test_a_package_reference_is_named_in_the_fallback_message(capsys):
+    def my_update_centers(X, labels, old_centers):
+        raise NotImplementedError()
+
+    X = np.array([[0.0], [2.0]])
+    out_fn = ex.check(my_update_centers, ex.reference_update_centers,
+                      [ex.case(X, np.array([0, 0]), np.array([[5.0], [7.0]]))])
+    assert out_fn is ex.reference_update_centers
+    assert "`cu.exercises.reference_update_centers`" in capsys.readouterr().out
+
+
+# --- references of notebooks 05-10 (course_utils._refs_classical, course_utils._refs_deep) ---------
+
+WEATHER = (np.array([2 / 3, 1 / 3]), np.array([[0.8, 0.2], [0.4, 0.6]]), np.array([24.0, 16.0]), np.array([3.0, 3.5]))
+
+
+def test_moved_references_are_named_as_cu_exercises(capsys):
+    for name in ("reference_sample_weather", "compare_chain_samples", "reference_gmm_sample",
+                 "reference_reparameterize", "gan_step_case", "reference_coupling_forward"):
+        assert name in ex.__all__ and callable(getattr(ex, name))
+
+    def todo(*args):
+        raise NotImplementedError()
+
+    ex.check(todo, ex.reference_joint_log_prob, [ex.case(*WEATHER, np.array([0]), np.array([20.0]))])
+    assert "`cu.exercises.reference_joint_log_prob`" in capsys.readouterr().out
+
+
+def test_importing_exercises_loads_no_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, course_utils.exercises as ex; ex.reference_gmm_sample; assert 'torch' not in sys.modules"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_reference_sample_weather_follows_the_chain():
+    x, z = ex.reference_sample_weather([1.0, 0.0, 0.0], [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]],
+                                       [0.0, 10.0, 20.0], [1e-3, 1e-3, 1e-3], 7, 0)
+    assert x.shape == (7,) and np.issubdtype(z.dtype, np.integer)
+    np.testing.assert_array_equal(z, [0, 1, 2, 0, 1, 2, 0])  # a deterministic cycle
+    np.testing.assert_allclose(x, 10.0 * z, atol=0.01)
+    again = ex.reference_sample_weather(*WEATHER, 50, np.random.default_rng(3))
+    first = ex.reference_sample_weather(*WEATHER, 50, np.random.default_rng(3))
+    np.testing.assert_array_equal(first[0], again[0])
+
+
+def test_compare_chain_samples_accepts_a_correct_sample_and_rejects_wrong_ones():
+    expected = ex.reference_sample_weather(*WEATHER, 20000, np.random.default_rng(3))
+    startprob, transmat, means, stds = WEATHER
+    assert ex.compare_chain_samples(expected, ex.reference_sample_weather(*WEATHER, 20000, 4)) is None
+    # the same stationary shares (2/3, 1/3) but independent days: only the transitions give it away
+    iid = ex.reference_sample_weather(startprob, np.array([[2 / 3, 1 / 3]] * 2), means, stds, 20000, 4)
+    assert ex.compare_chain_samples(expected, iid).startswith("transition frequencies")
+    transposed = transmat.T / transmat.T.sum(axis=1, keepdims=True)
+    wrong_a = ex.reference_sample_weather(startprob, transposed, means, stds, 20000, 4)
+    assert ex.compare_chain_samples(expected, wrong_a) is not None
+    variances = ex.reference_sample_weather(startprob, transmat, means, stds**2, 20000, 4)
+    assert "wrong mean or spread" in ex.compare_chain_samples(expected, variances)
+    x, z = expected
+    assert "integer states" in ex.compare_chain_samples(expected, (x, z.astype(float)))
+    assert "shape" in ex.compare_chain_samples(expected, (x[:-1], z[:-1]))
+
+
+def test_reference_joint_log_prob_by_brute_force():
+    from itertools import product
+
+    from scipy import stats
+    from scipy.special import logsumexp
+
+    startprob, transmat, means, stds = WEATHER
+    x = np.array([25.0, 17.0, 18.0, 23.0])
+    joint = {}
+    for z in product(range(2), repeat=len(x)):
+        z = np.array(z)
+        p = startprob[z[0]] * np.prod(transmat[z[:-1], z[1:]]) * np.prod(stats.norm.pdf(x, means[z], stds[z]))
+        joint[tuple(z)] = ex.reference_joint_log_prob(*WEATHER, z, x)
+        assert joint[tuple(z)] == pytest.approx(np.log(p), rel=1e-12)
+    # summed over all 2^4 paths, the joint probabilities give the likelihood p(x)
+    from course_utils import hmm
+
+    params = hmm.GaussianHMMParams(startprob, transmat, means[:, None], stds[:, None] ** 2)
+    assert logsumexp(list(joint.values())) == pytest.approx(hmm.score(x[:, None], params), rel=1e-12)
+    # a path through a zero of transmat is impossible, without a warning
+    cycle = ([1.0, 0.0], [[0.0, 1.0], [1.0, 0.0]], [0.0, 0.0], [1.0, 1.0])
+    with np.errstate(all="raise"):
+        assert ex.reference_joint_log_prob(*cycle, np.array([0, 0]), np.zeros(2)) == -np.inf
+
+
+def test_reference_reparameterize_is_the_formula_and_matches_cu_vae():
+    from course_utils import vae
+
+    gen = torch.Generator().manual_seed(0)
+    mu, logvar = torch.randn(4, 3, generator=gen), torch.randn(4, 3, generator=gen)
+    eps = torch.randn(4, 3, generator=torch.Generator().manual_seed(7))
+    z = ex.reference_reparameterize(mu, logvar, eps)
+    torch.testing.assert_close(z, mu + torch.exp(0.5 * logvar) * eps, rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(z, vae.reparameterize(mu, logvar, seed=7), rtol=1e-6, atol=1e-7)
+    mu.requires_grad_(True)
+    logvar.requires_grad_(True)
+    ex.reference_reparameterize(mu, logvar, eps).sum().backward()
+    torch.testing.assert_close(mu.grad, torch.ones(4, 3))
+    torch.testing.assert_close(logvar.grad, 0.5 * torch.exp(0.5 * logvar.detach()) * eps)
+
+
+def test_reference_bernoulli_elbo_against_torch_distributions():
+    from torch.distributions import Bernoulli, Normal, kl_divergence
+
+    gen = torch.Generator().manual_seed(1)
+    x = (torch.rand(5, 8, generator=gen) < 0.4).float()
+    logits, mu, logvar = torch.randn(5, 8, generator=gen), torch.randn(5, 2, generator=gen), torch.randn(5, 2, generator=gen)
+    q = Normal(mu, torch.exp(0.5 * logvar))
+    expected = Bernoulli(logits=logits).log_prob(x).sum(1) - kl_divergence(q, Normal(0.0, 1.0)).sum(1)  # (5,)
+    torch.testing.assert_close(ex.reference_bernoulli_elbo(x, logits, mu, logvar), expected, rtol=1e-5, atol=1e-5)
+    # confident, correct logits of +-60 and q equal to the prior: the ELBO is about 0 and finite
+    confident = ex.reference_bernoulli_elbo(x, 60.0 * (2 * x - 1), torch.zeros(5, 2), torch.zeros(5, 2))
+    torch.testing.assert_close(confident, torch.zeros(5), atol=1e-6, rtol=0)
+
+
+def test_reference_affine_flow_log_prob_against_the_change_of_variables():
+    from torch.distributions import AffineTransform, Normal, TransformedDistribution
+
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(2))
+    for a, b in ((1.0, 0.0), (2.5, 1.0), (-0.5, 2.0), (0.01, 0.0)):
+        got = ex.reference_affine_flow_log_prob(x, a, b)
+        flow = TransformedDistribution(Normal(0.0, 1.0), [AffineTransform(b, a)])  # x = a z + b
+        torch.testing.assert_close(got, flow.log_prob(x), rtol=1e-5, atol=1e-4)
+        u = (x - b) / a
+        torch.testing.assert_close(got, -0.5 * u**2 - 0.5 * np.log(2 * np.pi) - np.log(abs(a)), rtol=1e-5, atol=1e-4)
+        assert got.shape == x.shape
+
+
+def test_with_weights_returns_losses_and_weights_and_keeps_the_name():
+    from course_utils import gan
+
+    step = ex.with_weights(gan.alternating_step)
+    assert step.__name__ == "alternating_step" and step.__module__ == "course_utils.gan"
+    c = ex.gan_step_case(0, 16, "small")
+    G, D = c.args[0], c.args[1]
+    d_loss, g_loss, g_weights, d_weights = step(*c.args)
+    assert isinstance(d_loss, float) and isinstance(g_loss, float)
+    torch.testing.assert_close(g_weights, torch.cat([p.detach().flatten() for p in G.parameters()]))
+    torch.testing.assert_close(d_weights, torch.cat([p.detach().flatten() for p in D.parameters()]))
+
+
+def test_gan_step_case_is_seeded_and_leaves_the_global_generator_alone():
+    from course_utils import datasets, gan
+
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    c = ex.gan_step_case(1, 5, "a batch of five", lr=0.1)
+    assert torch.equal(torch.get_rng_state(), state)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1)
+        G, D = gan.Generator(2, 2, hidden_dims=(16,)), gan.Discriminator(2, hidden_dims=(16,))
+    for mine, theirs in ((c.args[0], G), (c.args[1], D)):
+        for p, q in zip(mine.parameters(), theirs.parameters()):
+            assert torch.equal(p, q)
+    assert c.args[2].param_groups[0]["lr"] == 0.1 and c.label == "a batch of five"
+    np.testing.assert_allclose(c.args[4].numpy(), datasets.ring_of_gaussians(5, rng=1).X, rtol=1e-6)
+    assert torch.equal(c.args[5], torch.randn(5, 2, generator=torch.Generator().manual_seed(1)))
+
+
+def test_coupling_references_against_the_formula_and_autograd():
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    mask = torch.tensor([1.0, 0.0, 1.0, 0.0, 1.0])
+    conditioner = ex.random_coupling_conditioner(5, mask, seed=2)
+    assert torch.equal(torch.get_rng_state(), state)
+    x = torch.randn(4, 5, generator=torch.Generator().manual_seed(3))
+    s, t = (v.detach() for v in conditioner(mask * x))  # (4, 5) each
+    assert torch.count_nonzero(s[:, mask == 1]) == 0 and torch.count_nonzero(t[:, mask == 1]) == 0
+    assert torch.count_nonzero(s[:, mask == 0]) == s[:, mask == 0].numel()  # a random, non-identity layer
+    z, log_det = ex.reference_coupling_forward(x, mask, conditioner)
+    torch.testing.assert_close(z, mask * x + (1 - mask) * (x * torch.exp(s) + t))
+    for i in range(4):
+        J = torch.autograd.functional.jacobian(lambda row: ex.reference_coupling_forward(row[None], mask,
+                                                                                         conditioner)[0][0], x[i])
+        torch.testing.assert_close(torch.linalg.slogdet(J)[1], log_det[i], rtol=1e-5, atol=1e-5)

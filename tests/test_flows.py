@@ -68,7 +68,7 @@ def test_coupling_jacobian_is_triangular_and_keeps_masked_coordinates():
 
 def test_invertible_linear_matches_its_matrix():
     torch.manual_seed(0)
-    layer = InvertibleLinear(3, generator=torch.Generator().manual_seed(0)).double()
+    layer = InvertibleLinear(3, seed=0).double()
     with torch.no_grad():
         layer.lower.normal_()
         layer.upper.normal_()
@@ -101,11 +101,12 @@ def test_train_flow_fits_a_gaussian_and_records_history():
     torch.manual_seed(0)
     flow = RealNVP(2, n_layers=2, hidden_dim=16)
     hist = train_flow(flow, data, epochs=40, batch_size=128, lr=1e-2, validation=data[:256],
-                      progress=False, generator=0)
-    assert len(hist.train_nll) == len(hist.val_nll) == len(hist["seconds"]) == 40
-    assert hist.train_nll[-1] < hist.train_nll[0] - 1.0
-    assert abs(hist.train_nll[-1] - true_nll) < 0.15
-    samples = flow.sample(4000, generator=1)
+                      progress=False, seed=0)
+    assert list(hist) == ["epoch", "loss", "val_loss", "lr", "seconds"]
+    assert len(hist.loss) == len(hist.val_loss) == len(hist["seconds"]) == 40
+    assert hist.loss[-1] < hist.loss[0] - 1.0
+    assert abs(hist.loss[-1] - true_nll) < 0.15
+    samples = flow.sample(4000, seed=1)
     assert samples.shape == (4000, 2)
     np.testing.assert_allclose(samples.mean(0).numpy(), [2.0, -1.0], atol=0.15)
     np.testing.assert_allclose(samples.std(0).numpy(), [0.5, 2.0], rtol=0.15)
@@ -117,22 +118,49 @@ def test_train_flow_same_seed_same_numbers_and_device():
     for _ in range(2):
         torch.manual_seed(0)
         flow = RealNVP(2, n_layers=2, hidden_dim=8)
-        runs.append(train_flow(flow, data, epochs=3, batch_size=16, progress=False, generator=3).train_nll)
+        runs.append(train_flow(flow, data, epochs=3, batch_size=16, progress=False, seed=3).loss)
     np.testing.assert_allclose(runs[0], runs[1], rtol=0, atol=1e-12)
-    torch.testing.assert_close(flow.sample(5, generator=2), flow.sample(5, generator=2))
+    torch.testing.assert_close(flow.sample(5, seed=2), flow.sample(5, seed=2))
     assert flow.loc.device.type == "cpu"
     torch.manual_seed(0)
     jittered = RealNVP(2, n_layers=2, hidden_dim=8, mixing="lu")
     hist = train_flow(jittered, data, epochs=2, batch_size=16, noise_std=0.02, max_grad_norm=5.0,
-                      init_from_data=True, progress=False, generator=3)
-    assert all(math.isfinite(v) for v in hist.train_nll)
+                      init_from_data=True, progress=False, seed=3)
+    assert all(math.isfinite(v) for v in hist.loss)
     fresh = RealNVP(2, n_layers=2, hidden_dim=8)
-    train_flow(fresh, data, epochs=1, lr=1e-9, init_from_data=True, progress=False, generator=3)
+    train_flow(fresh, data, epochs=1, lr=1e-9, init_from_data=True, progress=False, seed=3)
     torch.testing.assert_close(fresh.loc.detach(), data.mean(0), rtol=0, atol=1e-6)
     torch.testing.assert_close(fresh.log_scale.detach().exp(), data.std(0), rtol=1e-5, atol=0)
     if torch.cuda.is_available():
         train_flow(flow, data, epochs=1, device="cuda", progress=False)
         assert flow.loc.device.type == "cuda"
+
+
+def test_random_rotations_come_from_the_seed():
+    a, b = RealNVP(3, n_layers=3, mixing="lu", seed=5), RealNVP(3, n_layers=3, mixing="lu", seed=5)
+    torch.testing.assert_close(a.mixers[0].weight(), b.mixers[0].weight(), rtol=0, atol=0)
+    c = RealNVP(3, n_layers=3, mixing="lu", seed=6)
+    assert (a.mixers[0].weight() - c.mixers[0].weight()).abs().max() > 1e-3
+    r1, r2 = RealNVP(3, n_layers=3, mixing="reflection"), RealNVP(3, n_layers=3, mixing="reflection")
+    assert (r1.normals - r2.normals).abs().max() > 1e-6  # seed=None: fresh, unpredictable ones
+    torch.testing.assert_close(InvertibleLinear(3, seed=1).weight(), InvertibleLinear(3, seed=1).weight())
+
+
+def test_train_flow_takes_float64_numpy_and_a_dataloader():
+    X = np.random.default_rng(0).standard_normal((64, 2))  # float64
+    runs = []
+    for data in (X, torch.tensor(X, dtype=torch.float32)):
+        torch.manual_seed(0)
+        runs.append(train_flow(RealNVP(2, n_layers=2, hidden_dim=8), data, epochs=2, batch_size=16,
+                               progress=False, seed=0).loss)
+    np.testing.assert_allclose(runs[0], runs[1], rtol=0, atol=1e-12)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(X)), batch_size=16)
+    flow = RealNVP(2, n_layers=2, hidden_dim=8)
+    hist = train_flow(flow, loader, epochs=2, validation=loader, init_from_data=True, lr=1e-9, progress=False)
+    assert len(hist.loss) == len(hist.val_loss) == 2
+    torch.testing.assert_close(flow.loc.detach(), torch.tensor(X.mean(0), dtype=torch.float32), rtol=0, atol=1e-5)
+    torch.testing.assert_close(flow.log_scale.detach().exp(), torch.tensor(X.std(0, ddof=1), dtype=torch.float32),
+                               rtol=1e-4, atol=0)
 
 
 def test_bad_input_raises_clear_errors():

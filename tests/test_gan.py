@@ -7,18 +7,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_utils.datasets import ring_of_gaussians
 from course_utils.gan import (
     GAN_LOSSES,
     ConvDiscriminator,
     ConvGenerator,
     Discriminator,
     Generator,
+    alternating_step,
     discriminator_loss,
     generator_loss,
     gradient_penalty,
-    mode_coverage,
-    ring_centers,
-    ring_of_gaussians,
     train_gan,
 )
 
@@ -110,24 +109,8 @@ def test_gradient_penalty_of_a_linear_critic():
     critic = torch.nn.Linear(2, 1, bias=False)
     with torch.no_grad():
         critic.weight.copy_(torch.tensor([[3.0, 4.0]]))  # ||grad|| = 5 everywhere
-    gp = gradient_penalty(lambda x: critic(x).squeeze(-1), torch.randn(8, 2), torch.randn(8, 2), generator=0)
+    gp = gradient_penalty(lambda x: critic(x).squeeze(-1), torch.randn(8, 2), torch.randn(8, 2), seed=0)
     assert abs(gp.item() - 16.0) < 1e-5
-
-
-# --- ring benchmark helpers -----------------------------------------------------------------------
-
-def test_ring_and_mode_coverage():
-    X = ring_of_gaussians(4000, rng=0)
-    assert X.shape == (4000, 2) and X.dtype == torch.float32
-    torch.testing.assert_close(ring_of_gaussians(10, rng=3), ring_of_gaussians(10, rng=3))
-    radii = X.norm(dim=1)
-    assert abs(radii.mean().item() - 2.0) < 0.01
-    centers = ring_centers()
-    modes, hq = mode_coverage(X, centers, 0.02)
-    assert modes == 8 and hq > 0.97  # P(r < 3 std) = 1 - exp(-4.5) = 0.989 in 2-D
-    collapsed = centers[:1] + 0.01 * torch.randn(500, 2)
-    assert mode_coverage(collapsed, centers, 0.02) == (1, 1.0)
-    assert mode_coverage(torch.zeros(100, 2), centers, 0.02) == (0, 0.0)
 
 
 # --- training -------------------------------------------------------------------------------------
@@ -142,12 +125,13 @@ def test_train_gan_moves_the_generator_to_the_data(loss):
     torch.manual_seed(0)
     pack = 4 if loss == "pacgan" else 1
     G, D = Generator(2, 1, hidden_dims=(16,)), Discriminator(pack * 1, hidden_dims=(16,))
-    before = G.sample(2000, generator=1).mean().item()
+    before = G.sample(2000, seed=1).mean().item()
     hist = train_gan(G, D, _sampler(), steps=200, batch_size=64, lr=2e-3, loss=loss, progress=False,
                      sample_every=100, n_samples=100, seed=0)
-    after = G.sample(2000, generator=1).mean().item()
+    after = G.sample(2000, seed=1).mean().item()
     assert abs(after - 3.0) < 0.5 * abs(before - 3.0)  # the generator's mean moved at least halfway
-    assert len(hist.d_loss) == len(hist.g_loss) == len(hist["d_real_accuracy"]) == 200
+    assert list(hist)[:6] == ["step", "loss", "d_loss", "d_real_accuracy", "d_fake_accuracy", "seconds"]
+    assert len(hist.d_loss) == len(hist.loss) == len(hist["d_real_accuracy"]) == len(hist.step) == 200
     assert hist.sample_steps == [100, 200] and hist.samples[0].shape == (100, 1)
 
 
@@ -164,9 +148,62 @@ def test_train_gan_same_seed_same_numbers_and_device():
         assert next(D.parameters()).device.type == "cuda"
 
 
+@pytest.mark.parametrize("kind", ["array", "tensor64", "loader"])
+def test_train_gan_takes_arrays_tensors_and_loaders(kind):
+    rng = np.random.default_rng(0)
+    X = 3.0 + 0.5 * rng.standard_normal((512, 1))  # float64, (512, 1)
+    data = {"array": X, "tensor64": torch.from_numpy(X),
+            "loader": torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(X)),
+                                                  batch_size=64, shuffle=False)}[kind]
+    torch.manual_seed(0)
+    G, D = Generator(2, 1, hidden_dims=(16,)), Discriminator(1, hidden_dims=(16,))
+    before = G.sample(2000, seed=1).mean().item()
+    hist = train_gan(G, D, data, steps=200, batch_size=64, lr=2e-3, progress=False, seed=0, n_samples=500)
+    assert hist.samples[-1].dtype == torch.float32 and hist.samples[-1].shape == (500, 1)
+    after = G.sample(2000, seed=1).mean().item()
+    assert abs(after - 3.0) < 0.5 * abs(before - 3.0)  # the generator's mean moved at least halfway
+
+
+def test_array_data_rows_come_from_the_seed():
+    X = np.arange(40.0).reshape(20, 2)
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        G, D = Generator(2, 2, hidden_dims=(8,)), Discriminator(2, hidden_dims=(8,))
+        runs.append(train_gan(G, D, X, steps=3, batch_size=8, progress=False, seed=4).d_loss)
+    np.testing.assert_allclose(runs[0], runs[1], rtol=0, atol=1e-12)
+
+
+def test_train_gan_plays_alternating_step_rounds():
+    """With one critic step, a constant lr and the same noise, train_gan's first step is alternating_step."""
+    X = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
+
+    def build():
+        torch.manual_seed(0)
+        return Generator(2, 2, hidden_dims=(8,)), Discriminator(2, hidden_dims=(8,))
+
+    G, D = build()
+    hist = train_gan(G, D, lambda n: X[:n], steps=1, batch_size=64, lr=1e-2, schedule="constant",
+                     progress=False, seed=7)
+    G2, D2 = build()
+    opts = [torch.optim.Adam(m.parameters(), lr=1e-2, betas=(0.5, 0.999)) for m in (G2, D2)]
+    g = torch.Generator().manual_seed(7)
+    torch.randn(1000, 2, generator=g)  # the fixed snapshot codes come first
+    z_d, z_g = torch.randn(64, 2, generator=g), torch.randn(64, 2, generator=g)
+    with torch.no_grad():
+        fake = G2(z_d)
+    d_loss = discriminator_loss(D2(X), D2(fake))
+    opts[1].zero_grad()
+    d_loss.backward()
+    opts[1].step()
+    g_loss = generator_loss(D2(G2(z_g)))
+    assert hist.d_loss[0] == pytest.approx(d_loss.item(), rel=1e-6)
+    assert hist.loss[0] == pytest.approx(g_loss.item(), rel=1e-6)
+
+
 def test_conv_pair_shapes():
     G, D = ConvGenerator(latent_dim=4, channels=8), ConvDiscriminator(channels=8)
-    x = G.sample(3, generator=0)
+    x = G.sample(3, seed=0)
     assert x.shape == (3, 64) and 0 <= x.min() and x.max() <= 1
     assert D(x).shape == (3,)
 
@@ -191,19 +228,21 @@ def test_bad_input_raises_clear_errors():
         generator_loss(torch.zeros(3), kind="wgan")
     with pytest.raises(ValueError, match="real_logits must hold finite numbers"):
         discriminator_loss(torch.tensor([float("nan")]), torch.zeros(1))
-    with pytest.raises(ValueError, match="samples and centers must have the same number of columns"):
-        mode_coverage(torch.zeros(5, 3), ring_centers(), 0.02)
+    with pytest.raises(TypeError, match="seed must be an int, a torch.Generator or None"):
+        train_gan(G, D, _sampler(), steps=1, seed="0")
+    with pytest.raises(ValueError, match=r"discriminator must take pack \* D = 1 \* 2 = 2 inputs"):
+        train_gan(G, D, np.zeros((10, 2)), steps=1, batch_size=4)
+    with pytest.raises(ValueError, match="data must hold finite numbers"):
+        train_gan(G, D, np.full((10, 1), np.nan), steps=1, batch_size=4)
 
 
 def test_alternating_step_moves_d_then_g_as_written_by_hand():
-    from course_utils.gan import Discriminator, Generator, alternating_step, ring_of_gaussians
-
     def build(seed):
         torch.manual_seed(seed)
         G, D = Generator(2, 2, hidden_dims=(8,)), Discriminator(2, hidden_dims=(8,))
         return G, D, torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.SGD(D.parameters(), lr=0.1)
 
-    real = ring_of_gaussians(16, rng=0)
+    real = torch.tensor(ring_of_gaussians(16, rng=0).X, dtype=torch.float32)  # (16, 2)
     z = torch.randn(16, 2, generator=torch.Generator().manual_seed(1))
     G, D, opt_g, opt_d = build(0)
     d_loss, g_loss = alternating_step(G, D, opt_g, opt_d, real, z)

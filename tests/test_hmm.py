@@ -1,27 +1,15 @@
 """Tests for course_utils.hmm: worked example, brute force, hmmlearn comparison, invariants, bad input."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
 from hmmlearn import hmm as hl
 from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
 
 from course_utils import hmm
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    """Tiny matrices: BLAS threads only cost time (a lot of it on a busy shared machine)."""
-    with threadpool_limits(1):
-        yield
-
-
-def _logs(params):
-    with np.errstate(divide="ignore"):
-        return np.log(params.startprob), np.log(params.transmat)
 
 
 def _random_categorical(N, M, seed, zeros=False):
@@ -66,8 +54,7 @@ UMBRELLA_OBS = np.array([0, 0, 1, 0, 0])  # umbrella, umbrella, no umbrella, umb
 
 
 def test_wikipedia_umbrella_example():
-    log_start, log_trans = _logs(UMBRELLA)
-    log_em = hmm.emission_log_likelihood(UMBRELLA_OBS, UMBRELLA)
+    log_start, log_trans, log_em = hmm.log_inputs(UMBRELLA_OBS, UMBRELLA)
     _, log_alpha = hmm.forward(log_start, log_trans, log_em)
     filtered = np.exp(log_alpha - logsumexp(log_alpha, axis=1, keepdims=True))
     np.testing.assert_allclose(filtered, [[0.8182, 0.1818], [0.8834, 0.1166], [0.1907, 0.8093],
@@ -84,15 +71,12 @@ def test_wikipedia_umbrella_example():
 
 
 def test_one_step_sequence_and_degenerate_chain():
-    log_start, log_trans = _logs(UMBRELLA)
-    log_em = hmm.emission_log_likelihood([1], UMBRELLA)
-    log_prob, gamma = hmm.posteriors(log_start, log_trans, log_em)
+    log_prob, gamma = hmm.posteriors(*hmm.log_inputs([1], UMBRELLA))
     assert log_prob == pytest.approx(np.log(0.5 * 0.1 + 0.5 * 0.8), rel=1e-12)
     np.testing.assert_allclose(gamma, [[0.05 / 0.45, 0.4 / 0.45]], rtol=1e-12)
     # a chain that never leaves state 0: the likelihood is a product of emissions
     stuck = hmm.CategoricalHMMParams([1.0, 0.0], np.eye(2), UMBRELLA.emissionprob)
-    log_start, log_trans = _logs(stuck)
-    log_prob, gamma = hmm.posteriors(log_start, log_trans, hmm.emission_log_likelihood(UMBRELLA_OBS, stuck))
+    log_prob, gamma = hmm.posteriors(*hmm.log_inputs(UMBRELLA_OBS, stuck))
     assert log_prob == pytest.approx(4 * np.log(0.9) + np.log(0.1), rel=1e-12)
     np.testing.assert_array_equal(gamma[:, 1], 0.0)
 
@@ -118,17 +102,17 @@ def test_against_brute_force_enumeration(T, kind):
     rng = np.random.default_rng(T)
     if kind == "gaussian":
         params = _random_gaussian(3, 2, seed=T)
-        log_em = hmm.emission_log_likelihood(rng.normal(scale=2.0, size=(T, 2)), params)
+        obs = rng.normal(scale=2.0, size=(T, 2))
     else:
         params = _random_categorical(3, 4, seed=T, zeros=kind == "zeros")
-        log_em = hmm.emission_log_likelihood(rng.integers(4, size=T), params)
+        obs = rng.integers(4, size=T)
+    log_start, log_trans, log_em = hmm.log_inputs(obs, params)
     if kind == "extreme":  # log-likelihoods far below exp's range: no finite value may become -inf
         log_em = rng.uniform(-3000.0, 0.0, size=(T, 3))
-    log_start, log_trans = _logs(params)
     ref_prob, ref_gamma, ref_vit, ref_path, ref_xi = _brute_force(log_start, log_trans, log_em)
     log_prob, gamma = hmm.posteriors(log_start, log_trans, log_em)
     assert log_prob == pytest.approx(ref_prob, rel=1e-12)
-    np.testing.assert_allclose(hmm._smooth(log_start, log_trans, log_em, with_xi=True)[2], ref_xi, atol=1e-12)
+    np.testing.assert_allclose(hmm.expected_transitions(log_start, log_trans, log_em), ref_xi, atol=1e-12)
     assert hmm.forward(log_start, log_trans, log_em)[0] == pytest.approx(ref_prob, rel=1e-12)
     np.testing.assert_allclose(gamma, ref_gamma, atol=1e-12)
     vit_prob, path = hmm.viterbi(log_start, log_trans, log_em)
@@ -168,8 +152,7 @@ def test_inference_matches_hmmlearn(kind, implementation):
     lengths = [300, 1, 399]
     model = _hmmlearn(params, implementation=implementation)
     X = _as_hmmlearn_obs(obs)
-    log_start, log_trans = _logs(params)
-    log_em = hmm.emission_log_likelihood(obs, params)
+    log_start, log_trans, log_em = hmm.log_inputs(obs, params)
     total, gammas, vit_total, paths = 0.0, [], 0.0, []
     for a, b in [(0, 300), (300, 301), (301, 700)]:
         log_prob, gamma = hmm.posteriors(log_start, log_trans, log_em[a:b])
@@ -210,7 +193,8 @@ def test_baum_welch_matches_hmmlearn_fit(kind, covars_prior):
         extra = {"covars_prior": covars_prior} if kind == "gaussian" else {}
         model = _hmmlearn(init, n_iter=n_iter, **extra).fit(_as_hmmlearn_obs(obs), lengths)
         assert fit.n_iter == n_iter and len(model.monitor_.history) == n_iter
-        np.testing.assert_allclose(fit.log_likelihood_history, list(model.monitor_.history), rtol=1e-10)
+        # our history is per observation, hmmlearn's the total over all T observations
+        np.testing.assert_allclose(fit.log_likelihood_history * len(obs), list(model.monitor_.history), rtol=1e-10)
         np.testing.assert_allclose(fit.params.startprob, model.startprob_, rtol=1e-8, atol=1e-13)
         np.testing.assert_allclose(fit.params.transmat, model.transmat_, rtol=1e-8, atol=1e-13)
         if kind == "gaussian":
@@ -226,13 +210,76 @@ def test_baum_welch_matches_hmmlearn_fit(kind, covars_prior):
 def test_long_sequence_has_finite_log_likelihood_equal_to_hmmlearn():
     params = hmm.CategoricalHMMParams([0.6, 0.4], [[0.95, 0.05], [0.1, 0.9]], [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
     obs, _ = hmm.sample_hmm(params, 1_000_000, rng=0)
-    log_start, log_trans = _logs(params)
-    log_em = hmm.emission_log_likelihood(obs, params)
+    log_start, log_trans, log_em = hmm.log_inputs(obs, params)
     log_prob, _ = hmm.forward(log_start, log_trans, log_em)
     assert np.isfinite(log_prob) and log_prob < -5e5  # p(x) itself underflows: exp(log_prob) == 0
     assert log_prob == pytest.approx(_hmmlearn(params, implementation="scaling").score(obs[:, None]), rel=1e-10)
     vit_prob, path = hmm.viterbi(log_start, log_trans, log_em)
     assert np.isfinite(vit_prob) and vit_prob <= log_prob and path.shape == (1_000_000,)
+
+
+# ----------------------------------------------------------- inference from a parameter object
+@pytest.mark.parametrize("kind", ["categorical", "gaussian"])
+def test_parameter_object_functions_match_hmmlearn_and_the_log_space_functions(kind):
+    rng = np.random.default_rng(21)
+    params = _random_categorical(3, 4, seed=21) if kind == "categorical" else _random_gaussian(3, 2, seed=21)
+    obs, states = hmm.sample_hmm(params, 500, rng=rng)
+    lengths = [200, 1, 299]
+    model, X = _hmmlearn(params), _as_hmmlearn_obs(obs)
+    log_prob, gamma = hmm.score_samples(obs, params, lengths)
+    assert log_prob == pytest.approx(model.score(X, lengths), rel=1e-10)
+    assert hmm.score(obs, params, lengths) == pytest.approx(log_prob, rel=1e-12)
+    np.testing.assert_allclose(gamma, model.predict_proba(X, lengths), atol=1e-10)
+    vit_prob, path = hmm.decode(obs, params, lengths)
+    ref_vit, ref_path = model.decode(X, lengths)
+    assert vit_prob == pytest.approx(ref_vit, rel=1e-10)
+    np.testing.assert_array_equal(path, ref_path)
+    # the Viterbi path's joint log-probability is the Viterbi score; the true path scores no higher
+    assert hmm.joint_log_prob(obs, path, params, lengths) == pytest.approx(vit_prob, rel=1e-12)
+    assert hmm.joint_log_prob(obs, states, params, lengths) <= vit_prob + 1e-9
+    # one sequence: the same numbers as the log-space functions on log_inputs
+    args = hmm.log_inputs(obs[:200], params)
+    assert hmm.score(obs[:200], params) == pytest.approx(hmm.forward(*args)[0], rel=1e-12)
+    np.testing.assert_allclose(hmm.score_samples(obs[:200], params)[1], hmm.posteriors(*args)[1], atol=1e-12)
+    assert hmm.decode(obs[:200], params)[0] == pytest.approx(hmm.viterbi(*args)[0], rel=1e-12)
+
+
+def test_log_inputs_and_joint_log_prob_by_hand():
+    log_start, log_trans, log_em = hmm.log_inputs(UMBRELLA_OBS, UMBRELLA)
+    np.testing.assert_allclose(log_start, np.log([0.5, 0.5]), rtol=1e-15)
+    np.testing.assert_allclose(log_trans, np.log(UMBRELLA.transmat), rtol=1e-15)
+    np.testing.assert_allclose(log_em, np.log(UMBRELLA.emissionprob[:, UMBRELLA_OBS].T), rtol=1e-15)
+    # the path umbrella world's Viterbi picks: pi_0 b_0(u) * A_00 b_0(u) * A_01 b_1(no) * A_10 b_0(u) * A_00 b_0(u)
+    by_hand = np.log(0.5 * 0.9 * (0.7 * 0.9) * (0.3 * 0.8) * (0.3 * 0.9) * (0.7 * 0.9))
+    assert hmm.joint_log_prob(UMBRELLA_OBS, [0, 0, 1, 0, 0], UMBRELLA) == pytest.approx(by_hand, rel=1e-12)
+    twice = hmm.joint_log_prob(np.r_[UMBRELLA_OBS, UMBRELLA_OBS], [0, 0, 1, 0, 0] * 2, UMBRELLA, lengths=[5, 5])
+    assert twice == pytest.approx(2 * by_hand, rel=1e-12)  # each sequence starts from startprob again
+    # zeros: log 0 = -inf without a RuntimeWarning, an impossible path or sequence scores -inf
+    stuck = hmm.CategoricalHMMParams([1.0, 0.0], np.eye(2), [[1.0, 0.0], [0.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        log_start, log_trans, _ = hmm.log_inputs([0, 0], stuck)
+        assert np.isneginf(log_start[1]) and np.isneginf(log_trans[0, 1])
+        assert np.isneginf(hmm.joint_log_prob([0, 0], [0, 1], stuck))
+        assert np.isneginf(hmm.score([0, 1], stuck)) and np.isneginf(hmm.HMM(stuck).score([0, 1]))
+    with pytest.raises(ValueError, match="probability zero"):
+        hmm.score_samples([0, 1], stuck)
+
+
+def test_expected_transitions_are_consistent_with_the_posteriors_and_baum_welch():
+    params = _random_categorical(4, 3, seed=8, zeros=True)
+    obs, _ = hmm.sample_hmm(params, 400, rng=8)
+    args = hmm.log_inputs(obs, params)
+    xi = hmm.expected_transitions(*args)  # (N, N)
+    _, gamma = hmm.posteriors(*args)
+    assert xi.shape == (4, 4) and xi.sum() == pytest.approx(399, rel=1e-12)  # T - 1 transitions
+    np.testing.assert_allclose(xi.sum(axis=1), gamma[:-1].sum(axis=0), rtol=1e-10, atol=1e-12)  # leaving i
+    np.testing.assert_allclose(xi.sum(axis=0), gamma[1:].sum(axis=0), rtol=1e-10, atol=1e-12)  # entering j
+    np.testing.assert_array_equal(xi[params.transmat == 0], 0.0)  # structural zeros: exactly zero
+    one_step = hmm.baum_welch(obs, params, n_iter=1, tol=0).params.transmat
+    np.testing.assert_allclose(one_step, xi / xi.sum(axis=1, keepdims=True), rtol=1e-12)
+    with pytest.raises(ValueError, match="probability zero"), np.errstate(divide="ignore"):
+        hmm.expected_transitions(np.log([1.0, 0.0]), np.log(np.eye(2)), np.log([[1.0, 1.0], [0.0, 1.0]]))
 
 
 # ------------------------------------------------------------------------------------ invariants
@@ -247,8 +294,7 @@ def test_baum_welch_log_likelihood_never_decreases():
 def test_posteriors_sum_to_one_and_messages_are_consistent():
     params = _random_categorical(4, 3, seed=8, zeros=True)
     obs, _ = hmm.sample_hmm(params, 400, rng=8)
-    log_start, log_trans = _logs(params)
-    log_em = hmm.emission_log_likelihood(obs, params)
+    log_start, log_trans, log_em = hmm.log_inputs(obs, params)
     log_prob, gamma = hmm.posteriors(log_start, log_trans, log_em)
     np.testing.assert_allclose(gamma.sum(axis=1), 1.0, atol=1e-12)
     _, log_alpha = hmm.forward(log_start, log_trans, log_em)
@@ -281,6 +327,54 @@ def test_converged_fit_stops_early_and_non_convergence_warns():
     assert not fit.converged
 
 
+def _random_start(rng):
+    """A random start for 3 states and 4 symbols: sticky transitions, random emission rows."""
+    return hmm.CategoricalHMMParams(np.full(3, 1 / 3), 0.6 * np.eye(3) + 0.4 * rng.dirichlet(np.ones(3), size=3),
+                                    rng.dirichlet(np.ones(4), size=3))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_n_init_keeps_the_best_of_the_runs_from_the_same_seed():
+    obs, _ = hmm.sample_hmm(_random_categorical(3, 4, seed=30), 300, rng=30)
+    options = dict(n_iter=40, tol=1e-7)
+    best = hmm.baum_welch(obs, _random_start, n_init=4, rng=0, **options)
+    single = hmm.baum_welch(obs, _random_start, rng=0, **options)  # the first of the four starts
+    assert best.log_likelihood_history[-1] >= single.log_likelihood_history[-1]
+    # the four runs by hand: starts drawn in turn from one generator seeded alike
+    g = np.random.default_rng(0)
+    runs = [hmm.baum_welch(obs, _random_start(g), **options) for _ in range(4)]
+    np.testing.assert_allclose(runs[0].log_likelihood_history, single.log_likelihood_history, rtol=1e-12)
+    kept = max(runs, key=lambda f: f.log_likelihood_history[-1])
+    np.testing.assert_allclose(best.log_likelihood_history, kept.log_likelihood_history, rtol=1e-12)
+    np.testing.assert_allclose(best.params.emissionprob, kept.params.emissionprob, rtol=1e-12)
+    assert np.ptp([f.log_likelihood_history[-1] for f in runs]) > 1e-6  # the restarts reached different fits
+
+
+def test_history_is_the_mean_log_likelihood_per_observation():
+    truth, init = _random_categorical(4, 6, seed=4), _random_categorical(4, 6, seed=5)
+    obs, _ = hmm.sample_hmm(truth, 600, rng=3)
+    fit = hmm.baum_welch(obs, init, lengths=[250, 350], n_iter=3, tol=0)
+    assert fit.log_likelihood_history[0] == pytest.approx(hmm.score(obs, init, [250, 350]) / 600, rel=1e-12)
+    # tol compares consecutive entries of that history
+    loose = hmm.baum_welch(obs, init, lengths=[250, 350], n_iter=500, tol=1e-3)
+    assert loose.converged and abs(np.diff(loose.log_likelihood_history)[-1]) < 1e-3
+    assert abs(np.diff(loose.log_likelihood_history)[-2]) >= 1e-3
+
+
+def test_baum_welch_validates_once_and_not_inside_the_loop(monkeypatch):
+    from course_utils import _hmm_params
+
+    obs, _ = hmm.sample_hmm(_random_categorical(3, 4, seed=12), 200, rng=12)
+    init = _random_categorical(3, 4, seed=13)
+    calls = []
+    original = _hmm_params.check_stochastic_matrix
+    monkeypatch.setattr(_hmm_params, "check_stochastic_matrix", lambda *a, **k: calls.append(1) or original(*a, **k))
+    fit = hmm.baum_welch(obs, init, n_iter=10, tol=0)
+    assert fit.n_iter == 10 and calls == []  # the iterates are valid by construction
+    np.testing.assert_allclose(fit.params.transmat.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(fit.params.emissionprob.sum(axis=1), 1.0, atol=1e-12)
+
+
 def test_sampling_follows_the_parameters():
     params = hmm.CategoricalHMMParams([1.0, 0.0, 0.0], [[0.8, 0.2, 0.0], [0.0, 0.7, 0.3], [0.2, 0.0, 0.8]],
                                       [[0.5, 0.5, 0.0], [0.1, 0.1, 0.8], [0.0, 0.0, 1.0]])
@@ -303,8 +397,7 @@ def test_sampling_follows_the_parameters():
 
 # ------------------------------------------------------------------------------------- bad input
 def test_bad_log_space_inputs_are_refused():
-    log_start, log_trans = _logs(UMBRELLA)
-    log_em = hmm.emission_log_likelihood(UMBRELLA_OBS, UMBRELLA)
+    log_start, log_trans, log_em = hmm.log_inputs(UMBRELLA_OBS, UMBRELLA)
     for fn in (hmm.forward, hmm.backward, hmm.posteriors, hmm.viterbi):
         with pytest.raises(ValueError, match=r"log_transmat must have shape \(2, 2\)"):
             fn(log_start, np.log(np.full((3, 3), 1 / 3)), log_em)
@@ -380,6 +473,34 @@ def test_bad_observations_and_fit_arguments_are_refused():
     stuck = hmm.CategoricalHMMParams([1.0, 0.0], np.eye(2), [[1.0, 0.0], [0.0, 1.0]])
     with pytest.raises(ValueError, match="sequence 1 has probability zero"):
         hmm.baum_welch(obs, stuck, lengths=[1, 4])
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(tol="1e-3"), TypeError, r"tol must be a non-negative number \(got str '1e-3'\)"),
+    (dict(tol=np.nan), ValueError, r"tol must be a non-negative number \(got nan\)"),
+    (dict(n_iter="10"), TypeError, "n_iter must be an integer >= 1"),
+    (dict(n_iter=2.5), TypeError, "n_iter must be an integer >= 1"),
+    (dict(n_init=0), ValueError, "n_init must be an integer >= 1"),
+    (dict(covars_prior="0.01"), TypeError, "covars_prior must be a non-negative number"),
+    (dict(covars_prior=-1.0), ValueError, "covars_prior must be a non-negative number"),
+    (dict(rng="seed"), TypeError, "rng must be a numpy.random.Generator"),
+])
+def test_bad_baum_welch_options_name_the_parameter(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        hmm.baum_welch(UMBRELLA_OBS, UMBRELLA, **kwargs)
+
+
+def test_bad_initialisations_are_refused():
+    obs, _ = hmm.sample_hmm(_random_categorical(3, 4, seed=30), 50, rng=30)
+    with pytest.warns(UserWarning, match="n_init=3 is ignored: init is a fixed CategoricalHMMParams"):
+        hmm.baum_welch(obs, _random_categorical(3, 4, seed=31), n_init=3, n_iter=2, tol=0)
+    sizes = iter([3, 2])
+    with pytest.raises(ValueError, match=r"init\(rng\) must return parameters of one type and shape"):
+        hmm.baum_welch(obs, lambda rng: _random_categorical(next(sizes), 4, seed=1), n_init=2, n_iter=2, tol=0)
+    with pytest.raises(TypeError, match="params must be CategoricalHMMParams or GaussianHMMParams"):
+        hmm.baum_welch(obs, lambda rng: {"startprob": [1.0]}, n_iter=2)
+    with pytest.raises(ValueError, match="states must be a path of 5 integer states in 0..1"):
+        hmm.joint_log_prob(UMBRELLA_OBS, [0, 1, 2, 0, 0], UMBRELLA)
 
 
 def test_collapsed_variance_names_the_remedy():

@@ -7,18 +7,10 @@ import pytest
 from scipy.stats import multivariate_normal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
-from threadpoolctl import threadpool_limits
 
 from course_utils import mixtures as mx
 
 RTOL = 1e-8  # the issue's tolerance for agreement with scikit-learn
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    """Tiny matrices: BLAS threads only cost time (a lot of it on a busy shared machine)."""
-    with threadpool_limits(1):
-        yield
 
 
 def _blobs(n, D, K, seed, spread=4.0):
@@ -130,12 +122,39 @@ def test_kmeans_init_recovers_separated_clusters_and_converges():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_n_init_keeps_the_best_run():
+def test_n_init_keeps_the_best_of_the_runs_from_the_same_seed():
     X = _blobs(300, 2, 5, seed=7)
-    single = [mx.fit_gmm(X, 5, init="random", max_iter=30, tol=1e-4, rng=s).log_likelihood_history[-1]
-              for s in range(3)]
-    best = mx.fit_gmm(X, 5, init="random", max_iter=30, tol=1e-4, n_init=3, rng=0).log_likelihood_history[-1]
-    assert best >= min(single) - 1e-12
+    options = dict(init="random", max_iter=30, tol=1e-4)
+    best = mx.fit_gmm(X, 5, n_init=3, rng=0, **options)
+    single = mx.fit_gmm(X, 5, rng=0, **options)  # the first of the three starts
+    assert best.log_likelihood_history[-1] >= single.log_likelihood_history[-1]
+    # the three runs by hand: starts drawn in turn from one generator seeded alike
+    g = np.random.default_rng(0)
+    runs = [mx.fit_gmm(X, 5, rng=g, **options) for _ in range(3)]
+    np.testing.assert_allclose(runs[0].log_likelihood_history, single.log_likelihood_history, rtol=1e-12)
+    kept = max(runs, key=lambda f: f.log_likelihood_history[-1])
+    np.testing.assert_allclose(best.log_likelihood_history, kept.log_likelihood_history, rtol=1e-12)
+    np.testing.assert_allclose(best.params.means, kept.params.means, rtol=1e-12)
+    assert np.ptp([f.log_likelihood_history[-1] for f in runs]) > 1e-6  # the restarts reached different fits
+
+
+def test_history_is_the_mean_log_likelihood_per_data_point():
+    X = _blobs(400, 2, 3, seed=0)
+    start = _start(X, 3, seed=0)
+    fit = mx.fit_gmm(X, 3, init=start, max_iter=3, tol=0)
+    assert fit.log_likelihood_history[0] == pytest.approx(mx.log_likelihood(X, start).mean(), rel=1e-12)
+    assert fit.log_likelihood_history[0] == pytest.approx(mx.e_step(X, start)[1], rel=1e-12)
+
+
+def test_one_covariance_factorisation_per_iteration(monkeypatch):
+    X = _blobs(300, 3, 4, seed=1)
+    start = _start(X, 4, seed=1)
+    calls = []
+    original = np.linalg.cholesky
+    monkeypatch.setattr(np.linalg, "cholesky", lambda a: calls.append(1) or original(a))
+    fit = mx.fit_gmm(X, 4, init=start, max_iter=7, tol=0)
+    assert fit.n_iter == 7
+    assert len(calls) == 4 * (7 + 1)  # K factors for the start, then K per M-step; none in the E-steps
 
 
 def test_non_convergence_is_a_warning():
@@ -213,8 +232,28 @@ def test_bad_data_and_arguments_are_refused():
         mx.fit_gmm(X, 2, tol=-1.0)
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
         mx.fit_gmm(X, 2, rng="seed")
+    with pytest.warns(UserWarning, match="n_init=2 is ignored: init is a fixed GMMParams"):
+        mx.fit_gmm(X, 2, init=params, n_init=2, max_iter=2, tol=0)
     with pytest.raises(ValueError, match="n must be an integer >= 1"):
         mx.sample_gmm(params, 0)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(tol="1e-3"), TypeError, r"tol must be a non-negative number \(got str '1e-3'\)"),
+    (dict(tol=np.nan), ValueError, r"tol must be a non-negative number \(got nan\)"),
+    (dict(max_iter="100"), TypeError, "max_iter must be an integer >= 1"),
+    (dict(max_iter=0), ValueError, "max_iter must be an integer >= 1"),
+    (dict(n_init=1.0), TypeError, "n_init must be an integer >= 1"),
+    (dict(n_init=0), ValueError, "n_init must be an integer >= 1"),
+    (dict(reg_covar="1e-6"), TypeError, "reg_covar must be a non-negative number"),
+    (dict(reg_covar=-1e-6), ValueError, "reg_covar must be a non-negative number"),
+])
+def test_bad_fit_options_name_the_parameter(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        mx.fit_gmm(_blobs(50, 2, 2, seed=0), 2, **kwargs)
+    if "reg_covar" in kwargs:
+        with pytest.raises(error, match=match):
+            mx.m_step(np.eye(2), np.eye(2), **kwargs)
 
 
 def test_collapsed_component_names_the_remedy():

@@ -2,16 +2,11 @@
 
 import json
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
 from course_utils import _config
-from course_utils.workbook import SOLUTION_RE, colab_url, list_notebooks
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-import nb as authoring  # noqa: E402
+from course_utils.workbook import PARAMETERS, SETUP_COLAB, SOLUTION_RE, colab_url, list_notebooks
 
 NOTEBOOKS = list_notebooks()
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/home/|/root/|/work/|/Users/|/tmp/|[A-Z]:\\\\)")
@@ -48,12 +43,12 @@ def test_title_and_colab_badge(notebook):
 def test_setup_and_parameters_cells(notebook):
     path, nb = notebook
     sources = [source(c) for c in nb["cells"]]
-    assert authoring.SETUP_COLAB in sources, "the Colab bootstrap cell differs from tools/nb.py"
+    assert SETUP_COLAB in sources, "the Colab bootstrap cell differs from course_utils.workbook.SETUP_COLAB"
     imports = next(i for i, s in enumerate(sources) if "import course_utils as cu" in s)
     params = [i for i, c in enumerate(nb["cells"]) if "parameters" in c["metadata"].get("tags", [])]
     assert len(params) == 1, "exactly one cell must be tagged 'parameters'"
     assert imports < params[0]
-    assert sources[params[0]] == authoring.PARAMETERS
+    assert sources[params[0]] == PARAMETERS
     assert "cu.seed_everything(SEED)" in sources[params[0] + 1]
 
 
@@ -68,7 +63,7 @@ def test_no_absolute_paths(notebook):
     _, nb = notebook
     for cell in nb["cells"]:
         text = source(cell)
-        if text == authoring.SETUP_COLAB:
+        if text == SETUP_COLAB:
             continue
         assert not ABSOLUTE_PATH.search(text), f"absolute path in cell: {text[:80]!r}"
 
@@ -111,3 +106,21 @@ def test_exercises_are_marked_for_nbgrader(notebook):
 def test_kernel_is_plain_python3(notebook):
     _, nb = notebook
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
+
+
+DEFINES_FUNCTION = re.compile(r"^\s*def \w|\blambda\b")
+
+
+def test_check_cells_define_no_functions(notebook):
+    """STYLE.md rule 17: a check cell calls references from course_utils, it never spells one out."""
+    path, nb = notebook
+    found = []
+    for index, cell in enumerate(nb["cells"]):
+        meta = cell["metadata"].get("nbgrader", {})
+        if not meta.get("grade") or meta.get("solution"):
+            continue
+        for lineno, line in enumerate(source(cell).splitlines(), 1):
+            if DEFINES_FUNCTION.search(line):
+                found.append(f"cell {index} ({meta.get('grade_id')}), line {lineno}: {line.strip()}")
+    assert not found, (f"{path.name}: check cells define functions; move them to course_utils.exercises "
+                       "(or the topic module) and call cu.exercises.<name>:\n  " + "\n  ".join(found))

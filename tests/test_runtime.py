@@ -24,17 +24,51 @@ def test_seed_everything_rejects_bad_seeds(bad):
         seed_everything(bad)
 
 
-def test_get_device_auto_and_cpu():
-    assert get_device("cpu").type == "cpu"
-    expected = "cuda" if torch.cuda.is_available() else ("mps" if cu.available_devices()[-1] == "mps" else "cpu")
-    assert get_device("auto").type == expected
+def test_get_device_cpu_and_auto_on_this_machine():
+    assert get_device("cpu") == torch.device("cpu")
+    assert get_device("auto").type in cu.available_devices()
 
 
-def test_get_device_says_when_cuda_is_missing():
-    if torch.cuda.is_available():
-        pytest.skip("this machine has a GPU; the missing-device message cannot be provoked")
-    with pytest.raises(ValueError, match=r"no CUDA GPU is available.*device='auto'"):
+@pytest.fixture
+def no_mps(monkeypatch):
+    """Pretend Apple's MPS backend is absent, so only the (patched) CUDA answer decides."""
+    if getattr(torch.backends, "mps", None) is not None:
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+
+
+def test_get_device_with_a_gpu(monkeypatch, no_mps):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert get_device("auto") == torch.device("cuda")
+    assert get_device("cuda") == torch.device("cuda")
+    assert get_device("cuda:1") == torch.device("cuda:1")
+    assert get_device("CUDA:1") == torch.device("cuda:1")  # names are case-insensitive
+    assert get_device("cpu") == torch.device("cpu")
+    assert cu.available_devices() == ["cpu", "cuda"]
+
+
+def test_get_device_without_a_gpu(monkeypatch, no_mps):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert get_device("auto") == torch.device("cpu")
+    assert cu.available_devices() == ["cpu"]
+    with pytest.raises(ValueError, match=r"device='cuda' was requested but no CUDA GPU is available here "
+                                         r"\(available: cpu\); use device='auto' to fall back to the CPU"):
         get_device("cuda")
+    with pytest.raises(ValueError, match=r"device='cuda:0' was requested but no CUDA GPU"):
+        get_device("cuda:0")
+
+
+def test_get_device_prefers_cuda_then_mps(monkeypatch):
+    if getattr(torch.backends, "mps", None) is None:
+        pytest.skip("this torch build has no MPS backend module")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert get_device("auto") == torch.device("mps")
+    assert get_device("mps") == torch.device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert get_device("auto") == torch.device("cuda")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=r"device='mps' was requested but Apple's MPS backend is not available"):
+        get_device("mps")
 
 
 @pytest.mark.parametrize("bad, exc", [("tpu", ValueError), (3, TypeError)])
@@ -44,16 +78,27 @@ def test_get_device_rejects_unknown_names(bad, exc):
 
 
 def test_limit_threads_restores_torch_threads():
-    before = torch.get_num_threads()
-    with limit_threads(1):
-        assert torch.get_num_threads() == 1
-        from threadpoolctl import threadpool_info
+    session = torch.get_num_threads()  # 1, from the conftest fixture
+    torch.set_num_threads(2)  # so that a missing restore shows
+    try:
+        with limit_threads(1):
+            assert torch.get_num_threads() == 1
+            from threadpoolctl import threadpool_info
 
-        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
-    assert torch.get_num_threads() == before
+            assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(session)
     with pytest.raises(ValueError, match="positive integer"):
         with limit_threads(0):
             pass
+
+
+def test_the_session_runs_on_one_thread():
+    from threadpoolctl import threadpool_info
+
+    assert torch.get_num_threads() == 1
+    assert all(pool["num_threads"] == 1 for pool in threadpool_info())
 
 
 def test_env_flag(monkeypatch):

@@ -1,0 +1,254 @@
+"""Exercise references for notebooks 08-10 (VAEs, GANs, training and flows).
+
+Use them as ``cu.exercises.<name>``: :mod:`course_utils.exercises` re-exports everything listed in
+``__all__`` and documents the conventions. Torch is imported inside each function, so importing
+``course_utils.exercises`` stays free of torch until a deep exercise is checked.
+
+Case builders that need seeded network weights (:func:`gan_step_case`,
+:func:`random_coupling_conditioner`) seed torch's CPU generator inside ``torch.random.fork_rng``: the
+weights are those of ``torch.manual_seed(seed)`` followed by the constructor, and the caller's global
+random state is left as it was.
+"""
+
+from __future__ import annotations
+
+import functools
+
+__all__ = ["reference_reparameterize", "reference_bernoulli_elbo", "with_weights", "gan_step_case",
+           "reference_affine_flow_log_prob", "random_coupling_conditioner", "reference_coupling_forward"]
+
+
+# --- 08 · Variational autoencoders ------------------------------------------------------------------
+
+def reference_reparameterize(mu, logvar, eps):
+    r"""The reparameterisation :math:`z = \mu + \sigma \odot \varepsilon` for given noise.
+
+    :func:`course_utils.vae.reparameterize` draws its own noise; this applies the same formula to ``eps``.
+
+    Parameters
+    ----------
+    mu, logvar : torch.Tensor, shape (B, L)
+        Mean and log-variance :math:`\log\sigma^2` of q(z | x).
+    eps : torch.Tensor, shape (B, L)
+        Standard normal noise.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, L)
+        :math:`\mu + e^{\log\sigma^2 / 2}\,\varepsilon`, differentiable in ``mu`` and ``logvar``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> reference_reparameterize(torch.zeros(1, 2), torch.full((1, 2), 1.3862944), torch.ones(1, 2))
+    tensor([[2., 2.]])
+    """
+    import torch
+
+    return torch.addcmul(mu, logvar.mul(0.5).exp(), eps)  # (B, L) mu + sigma * eps
+
+
+def reference_bernoulli_elbo(x, logits, mu, logvar):
+    r"""Per-sample ELBO of a Bernoulli VAE: :func:`course_utils.vae.elbo` with ``likelihood="bernoulli"``.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (B, D)
+        Binary data.
+    logits : torch.Tensor, shape (B, D)
+        The decoder's Bernoulli logits for one sample z ~ q(z | x).
+    mu, logvar : torch.Tensor, shape (B, L)
+        The encoder's output.
+
+    Returns
+    -------
+    torch.Tensor, shape (B,)
+        :math:`\log p(x \mid z) - D_{\mathrm{KL}}(q \,\|\, \mathcal N(0, I))` in nats, the first term summed
+        over the D pixels and the KL over the L latent dimensions (β = 1); not averaged over the batch.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x, logits = torch.ones(1, 3), torch.zeros(1, 3)  # three pixels at probability 1/2
+    >>> reference_bernoulli_elbo(x, logits, torch.zeros(1, 2), torch.zeros(1, 2))  # 3 log(1/2) - a KL of 0
+    tensor([-2.0794])
+    """
+    from . import vae
+
+    return vae.elbo(x, logits, mu, logvar, likelihood="bernoulli").elbo
+
+
+# --- 09 · Generative adversarial networks -----------------------------------------------------------
+
+def with_weights(step):
+    """Wrap a GAN training step so that it also returns the weights it leaves behind.
+
+    Parameters
+    ----------
+    step : callable
+        ``step(G, D, opt_g, opt_d, real, z) -> (d_loss, g_loss)``, e.g. :func:`course_utils.gan.alternating_step`.
+
+    Returns
+    -------
+    callable
+        ``run(G, D, opt_g, opt_d, real, z) -> (d_loss, g_loss, g_weights (P_G,), d_weights (P_D,))``, the
+        losses from ``step`` and each network's parameters after it, flattened and concatenated. It keeps
+        ``step``'s name, so a failed check names the function the notebook falls back to.
+
+    Examples
+    --------
+    >>> from course_utils import gan
+    >>> out = with_weights(gan.alternating_step)(*gan_step_case(0, 8, "tiny").args)
+    >>> len(out), tuple(out[2].shape)  # G: 2 -> 16 -> 2, so 2 * 16 + 16 + 16 * 2 + 2 weights
+    (4, (82,))
+    """
+    import torch
+
+    @functools.wraps(step)
+    def run(G, D, opt_g, opt_d, real, z):
+        losses = step(G, D, opt_g, opt_d, real, z)
+        flat = [torch.cat([p.detach().flatten() for p in net.parameters()]) for net in (G, D)]  # (P_G,), (P_D,)
+        return (*losses, *flat)
+
+    return run
+
+
+def gan_step_case(seed, batch, label, lr=1e-2):
+    """A check case for a GAN training step: fresh small networks, Adam optimisers, a real batch and noise.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds the networks' weights (through torch's CPU generator, see the module notes), the ring
+        sample and the noise.
+    batch : int
+        B, the batch size.
+    label : str
+        Names the case in messages.
+    lr : float
+        Adam's learning rate for both optimisers (betas (0.5, 0.999)).
+
+    Returns
+    -------
+    course_utils.exercises.Case
+        Arguments ``(G, D, opt_g, opt_d, real (B, 2), z (B, 2))``: a 2-D ``cu.gan.Generator`` and
+        ``cu.gan.Discriminator`` with one hidden layer of 16 units, and ``real`` from
+        ``cu.datasets.ring_of_gaussians``.
+
+    Examples
+    --------
+    >>> c = gan_step_case(0, 8, "tiny")
+    >>> c.label, tuple(c.args[4].shape), tuple(c.args[5].shape)
+    ('tiny', (8, 2), (8, 2))
+    """
+    import torch
+
+    from . import datasets, gan
+    from ._checker import case
+
+    with torch.random.fork_rng(devices=[]):
+        torch.default_generator.manual_seed(seed)  # what torch.manual_seed(seed) does to the CPU generator
+        G, D = gan.Generator(2, 2, hidden_dims=(16,)), gan.Discriminator(2, hidden_dims=(16,))
+    opts = [torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999)) for net in (G, D)]
+    gen = torch.Generator().manual_seed(seed)
+    real = torch.tensor(datasets.ring_of_gaussians(batch, rng=seed).X, dtype=torch.float32)  # (batch, 2)
+    z = torch.randn(batch, 2, generator=gen)  # (batch, 2)
+    return case(G, D, opts[0], opts[1], real, z, label=label)
+
+
+# --- 10 · Training generative models ----------------------------------------------------------------
+
+def reference_affine_flow_log_prob(x, a, b):
+    r"""Log-density of the one-dimensional affine flow :math:`x = a z + b`, :math:`z \sim \mathcal N(0, 1)`.
+
+    The flow's output is :math:`\mathcal N(b, a^2)`, so this asks ``torch.distributions.Normal``.
+
+    Parameters
+    ----------
+    x : torch.Tensor, any shape
+    a : float
+        The scale, nonzero (may be negative).
+    b : float
+        The shift.
+
+    Returns
+    -------
+    torch.Tensor, the shape of x
+        :math:`\log\mathcal N\big((x - b)/a;\, 0, 1\big) - \log\lvert a\rvert`, elementwise, in nats.
+
+    Examples
+    --------
+    >>> import torch
+    >>> reference_affine_flow_log_prob(torch.tensor([1.0]), -2.0, 1.0)  # -log(2 pi) / 2 - log 2
+    tensor([-1.6121])
+    """
+    import torch
+
+    return torch.distributions.Normal(torch.tensor(float(b)), torch.tensor(abs(float(a)))).log_prob(x)
+
+
+def random_coupling_conditioner(d, mask, seed):
+    """The conditioner of a :class:`course_utils.flows.AffineCoupling` with a random, non-identity network.
+
+    Parameters
+    ----------
+    d : int
+        The number of dimensions.
+    mask : sequence or tensor of 0/1, length d
+        1 for the coordinates that pass through.
+    seed : int
+        Seeds the layer's weights (through torch's CPU generator, see the module notes); the last
+        layer, which starts at zero, is redrawn from N(0, 0.5^2) so that s and t are not zero.
+
+    Returns
+    -------
+    callable
+        The layer's bound ``scale_shift``: ``conditioner(x_masked (B, d)) -> (s (B, d), t (B, d))``, both
+        zero on the masked coordinates; ``conditioner.__self__`` is the layer (16 hidden units).
+
+    Examples
+    --------
+    >>> import torch
+    >>> s, t = random_coupling_conditioner(2, [1.0, 0.0], 0)(torch.ones(3, 2))
+    >>> tuple(s.shape), float(s.detach()[:, 0].abs().max())
+    ((3, 2), 0.0)
+    """
+    import torch
+
+    from . import flows
+
+    with torch.random.fork_rng(devices=[]):
+        torch.default_generator.manual_seed(seed)  # what torch.manual_seed(seed) does to the CPU generator
+        layer = flows.AffineCoupling(d, mask, hidden_dim=16)
+        torch.nn.init.normal_(layer.net[-1].weight, std=0.5)
+        torch.nn.init.normal_(layer.net[-1].bias, std=0.5)
+    return layer.scale_shift  # bound method: conditioner(x_masked) -> (s, t)
+
+
+def reference_coupling_forward(x, mask, conditioner):
+    r"""One affine coupling: run the :class:`course_utils.flows.AffineCoupling` that ``conditioner`` belongs to.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (B, d)
+    mask : torch.Tensor, shape (d,)
+        The layer's own mask (it is the one used).
+    conditioner : bound method
+        ``layer.scale_shift`` of an ``AffineCoupling``, e.g. from :func:`random_coupling_conditioner`.
+
+    Returns
+    -------
+    z : torch.Tensor, shape (B, d)
+        :math:`m \odot x + (1 - m) \odot (x \odot e^{s} + t)` with ``s, t = conditioner(m * x)``.
+    log_det : torch.Tensor, shape (B,)
+        :math:`\sum_j (1 - m_j)\, s_j`, the log-determinant of the Jacobian.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z, log_det = reference_coupling_forward(torch.ones(3, 2), torch.tensor([1.0, 0.0]),
+    ...                                         random_coupling_conditioner(2, [1.0, 0.0], 0))
+    >>> tuple(z.shape), tuple(log_det.shape)
+    ((3, 2), (3,))
+    """
+    return conditioner.__self__(x)

@@ -1,0 +1,125 @@
+"""The student release and grading (part of :mod:`course_utils.workbook`, which re-exports these names).
+
+- :func:`make_student_version`: solutions stubbed, hidden tests removed, outputs cleared;
+- :func:`write_student_versions`: writes the release and refuses one in which solution code shows,
+  either as a solution line or as a run of more than ten solution tokens in a check cell
+  (:mod:`course_utils._leaks`);
+- :func:`grade`: restores the instructor's check cells in a submission and scores it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION[^\n]*(\n|$)",
+                         re.S | re.M)
+HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[^\n]*\n.*?^[ \t]*### END HIDDEN TESTS[^\n]*(\n|$)",
+                       re.S | re.M)
+
+
+def _workbook():
+    from . import workbook  # imported late: workbook imports this module
+
+    return workbook
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _stub(match: re.Match, cell_type: str) -> str:
+    indent = match.group(1)
+    if cell_type == "markdown":
+        return "YOUR ANSWER HERE\n"
+    return f"{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError()\n"
+
+
+def solution_snippets(nb: dict) -> list[str]:
+    """Distinctive lines of every solution region (for leak checks)."""
+    lines = []
+    for cell in nb["cells"]:
+        for m in SOLUTION_RE.finditer(_source(cell)):
+            lines += [ln.strip() for ln in m.group(2).splitlines() if len(ln.strip()) >= 12]
+    return lines
+
+
+def make_student_version(nb: dict) -> dict:
+    """Return a copy of a notebook with solutions stubbed, hidden tests removed and outputs cleared."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    for cell in nb["cells"]:
+        src = _source(cell)
+        src = SOLUTION_RE.sub(lambda m, t=cell["cell_type"]: _stub(m, t), src)
+        src = HIDDEN_RE.sub("", src)
+        cell["source"] = src
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    return nb
+
+
+def write_student_versions(output: Path, notebooks: list[Path] | None = None) -> list[Path]:
+    """Write the student release of each notebook to ``output`` and check that no solution leaked."""
+    output.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in notebooks or _workbook().list_notebooks():
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        student = make_student_version(nb)
+        text = json.dumps(student, indent=1, ensure_ascii=False) + "\n"
+        leaked = [s for s in solution_snippets(nb) if s in text]
+        if leaked or "BEGIN SOLUTION" in text:
+            raise RuntimeError(f"{path.name}: solution text leaked into the student version: {leaked[:3]}")
+        target = output / path.name
+        target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def grade(submission: Path, timeout: int = 600) -> tuple[float, float, list[tuple[str, float, float]]]:
+    """Grade a student's notebook: restore the instructor's check cells, run it under grading, score.
+
+    Check cells (nbgrader ``grade: true`` with ``points``) are replaced by the instructor's version of
+    the same ``grade_id`` (hidden tests included), the notebook is executed with
+    ``WORKBOOK_GRADING=1`` so a wrong or missing answer raises, and each check cell that runs without
+    an error earns its points.
+
+    Returns
+    -------
+    (score, max_score, rows) with one ``(grade_id, earned, points)`` row per check cell.
+    """
+    nbformat = _workbook()._require("nbformat", "grading")
+    NotebookClient = _workbook()._require("nbclient", "grading").NotebookClient
+    notebook_dir = _workbook().NOTEBOOK_DIR
+    nb = nbformat.read(submission, as_version=4)
+    source_path = notebook_dir / submission.name
+    if not source_path.exists():
+        raise SystemExit(f"no instructor notebook named {submission.name} in {notebook_dir}")
+    reference = nbformat.read(source_path, as_version=4)
+    checks = {c.metadata["nbgrader"]["grade_id"]: c for c in reference.cells
+              if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in checks:
+            cell.source = checks[gid].source
+    env_before = os.environ.get("WORKBOOK_GRADING")
+    os.environ.update(WORKBOOK_GRADING="1", WORKBOOK_UNATTENDED="1")
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(notebook_dir)}}).execute()
+    finally:
+        if env_before is None:
+            os.environ.pop("WORKBOOK_GRADING", None)
+        else:
+            os.environ["WORKBOOK_GRADING"] = env_before
+    rows = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and meta.get("grade_id") in checks:
+            points = float(meta.get("points", 0))
+            failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+            rows.append((meta["grade_id"], 0.0 if failed else points, points))
+    return sum(r[1] for r in rows), sum(r[2] for r in rows), rows
