@@ -17,8 +17,9 @@ Notes
   number of allowed moves out of state :math:`i` (Anderson & Goodman, 1957).
 - Gaussian parts: the points of each component are whitened with its true mean and Cholesky factor,
   :math:`u = L^{-1}(x - \mu) \sim N(0, I)`; then :math:`n \lVert\bar u\rVert^2 \sim \chi^2_D`
-  (the mean), :math:`\sum_i u_{id}^2 \sim \chi^2_n` for every dimension (the variances) and, for
-  :math:`D > 1`, :math:`\sqrt n\, \overline{u_d u_e} \approx N(0, 1)` for every pair (the correlations).
+  (the mean) and, with :math:`c = u - \bar u`, :math:`\sum_i c_{id}^2 \sim \chi^2_{n-1}` for every
+  dimension (the variances) and, for :math:`D > 1`, :math:`\sqrt n\, \overline{c_d c_e} \approx N(0, 1)`
+  for every pair (the correlations). Under the hypothesis the mean and the spread are independent.
 """
 
 from __future__ import annotations
@@ -60,17 +61,18 @@ def _gaussian_problem(X, mean, cov, what: str, alpha: float) -> str | None:
     u = np.linalg.solve(L, (X - mean).T).T  # (n, D), N(0, I) under the hypothesis
     n_tests = 1 + D + D * (D - 1) // 2
     a = alpha / n_tests
-    if stats.chi2.sf(n * float((u.mean(0) ** 2).sum()), D) < a:
-        return f"{what}: the mean is {np.round(X.mean(0), 3).tolist()}, expected {np.round(mean, 3).tolist()}"
+    c = u - u.mean(0)  # centred: the spread tests do not see a shifted mean (and are independent of it)
     for d in range(D):
-        if _two_sided_chi2(float((u[:, d] ** 2).sum()), n) < a:
+        if _two_sided_chi2(float((c[:, d] ** 2).sum()), n - 1) < a:
             spread = np.sqrt(np.diag(np.atleast_2d(np.cov(X.T))))
             return (f"{what}: the standard deviations are {np.round(spread, 3).tolist()}, expected "
                     f"{np.round(np.sqrt(np.diag(np.atleast_2d(cov))), 3).tolist()}")
     for d in range(D):
         for e in range(d + 1, D):
-            if 2 * stats.norm.sf(abs(np.sqrt(n) * float((u[:, d] * u[:, e]).mean()))) < a:
+            if 2 * stats.norm.sf(abs(np.sqrt(n) * float((c[:, d] * c[:, e]).mean()))) < a:
                 return f"{what}: the correlation between dimensions {d} and {e} is wrong"
+    if stats.chi2.sf(n * float((u.mean(0) ** 2).sum()), D) < a:  # spread first: a wrong spread moves the mean test too
+        return f"{what}: the mean is {np.round(X.mean(0), 3).tolist()}, expected {np.round(mean, 3).tolist()}"
     return None
 
 
