@@ -7,11 +7,16 @@ type; a ``compare_*`` function is a ``compare_fn`` for :func:`course_utils.exerc
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+from ._checker import compare
 
 __all__ = ["reference_sample_weather", "compare_chain_samples", "reference_joint_log_prob",
            "reference_gmm_e_step", "reference_gmm_m_step", "reference_gmm_sample", "compare_mixture_samples",
-           "reference_bic_curve", "reference_hmm_reestimate_transmat"]
+           "reference_bic_curve", "reference_hmm_reestimate_transmat", "compare_forward",
+           "compare_transmat_update"]
 
 
 def _gaussian_hmm(startprob, transmat, means, stds):
@@ -23,7 +28,8 @@ def _gaussian_hmm(startprob, transmat, means, stds):
 
 
 # --- 05 · Key generative models ---------------------------------------------------------------------
-# (its mixture-sampling exercise uses reference_gmm_sample and compare_mixture_samples, below)
+# (its sampling exercises are checked with check_sampler and mixture_sample_problem /
+# chain_sample_problem; reference_gmm_sample, below, is the mixture's fallback)
 
 def reference_sample_weather(startprob, transmat, means, stds, T, rng) -> tuple[np.ndarray, np.ndarray]:
     r"""Ancestral sample of a hidden Markov model with one Gaussian reading per step.
@@ -319,8 +325,6 @@ def reference_bic_curve(X, k_max, seed) -> np.ndarray:
 def reference_hmm_reestimate_transmat(obs, params) -> np.ndarray:
     """The transition matrix (N, N) after one Baum-Welch iteration from ``params`` on the sequence ``obs``.
 
-    The expected transition counts :func:`course_utils.hmm.expected_transitions` with normalised rows.
-
     Parameters
     ----------
     obs : array_like
@@ -342,3 +346,47 @@ def reference_hmm_reestimate_transmat(obs, params) -> np.ndarray:
     from . import hmm
 
     return hmm.baum_welch(obs, params, n_iter=1, tol=0).params.transmat
+
+
+def _explained(diagnose):
+    """A ``compare_fn``: :func:`course_utils.exercises.compare`, then the mistake ``diagnose`` reads off."""
+    @functools.wraps(diagnose)
+    def compare_fn(expected, got) -> str | None:
+        msg = compare(expected, got)
+        try:
+            extra = msg and diagnose(expected, got)
+        except (TypeError, ValueError, IndexError):  # a malformed answer: compare's sentence says enough
+            extra = None
+        return f"{msg}\n   What it suggests: {extra}" if extra else msg
+    return compare_fn
+
+
+@_explained
+def compare_forward(expected, got):
+    """``compare_fn`` for the forward-recursion exercise (07): the comparison, plus the likely mistake."""
+    (e_lp, e_la), (lp, la) = expected, (float(got[0]), np.asarray(got[1], dtype=float))
+    if la.shape != e_la.shape:
+        return None
+    bad = ~np.isclose(la, e_la, rtol=1e-6, atol=1e-8, equal_nan=True).all(axis=1)  # (T,) rows that differ
+    if (np.isneginf(la) & np.isfinite(e_la)).any() or np.isneginf(lp) > np.isneginf(e_lp):
+        return "-inf where the answer is finite: the probabilities underflowed; stay in log space throughout."
+    if bad[0]:
+        return "row 0 is wrong: it combines the start distribution with the emission of the first day."
+    if bad.any():
+        return (f"row {bad.argmax()} is the first wrong one (the rows before it are right): check what the "
+                "log-sum-exp runs over (the previous state i) and that that day's emission is added.")
+    return "log_alpha is right but log_prob is not: P(O) sums the last row over the states."
+
+
+@_explained
+def compare_transmat_update(expected, got):
+    """``compare_fn`` for the Baum-Welch transition update (07): the comparison, plus the likely mistake."""
+    got = np.asarray(got, dtype=float)
+    if got.shape != expected.shape:
+        return None
+    if not np.allclose(got.sum(axis=1), 1.0):
+        return (f"the rows of A_hat sum to {np.round(got.sum(axis=1), 4)}, not 1: divide each row of expected "
+                "counts by its own total (transitions out of state i).")
+    if np.any((expected == 0) & (got != 0)):
+        return "a structural zero of A became non-zero: an impossible transition has xi_t(i, j) = 0."
+    return "rows sum to one but the counts differ: xi_t(i, j) needs alpha at t, a_ij, and the emission and beta at t+1."

@@ -12,6 +12,7 @@ random state is left as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 __all__ = ["reference_reparameterize", "reference_bernoulli_elbo", "with_weights", "gan_step_case",
@@ -80,40 +81,86 @@ def reference_bernoulli_elbo(x, logits, mu, logvar):
 
 # --- 09 · Generative adversarial networks -----------------------------------------------------------
 
+@dataclasses.dataclass(repr=False)
+class GANStepResult:
+    """What a step wrapped by :func:`with_weights` returns: its two losses and each network's weights after
+    it. The fields name the parts in a failed check's message; it unpacks like the tuple
+    ``(d_loss, g_loss, G_weights_after_step, D_weights_after_step)``."""
+
+    d_loss: float
+    g_loss: float
+    G_weights_after_step: object  # torch.Tensor (P_G,), G's parameters flattened and concatenated
+    D_weights_after_step: object  # torch.Tensor (P_D,)
+
+    def _parts(self) -> tuple:
+        return self.d_loss, self.g_loss, self.G_weights_after_step, self.D_weights_after_step
+
+    def __iter__(self):
+        return iter(self._parts())
+
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, i):
+        return self._parts()[i]
+
+    def __repr__(self) -> str:
+        n_g, n_d = self.G_weights_after_step.numel(), self.D_weights_after_step.numel()
+        return (f"(d_loss={self.d_loss:.6g}, g_loss={self.g_loss:.6g}, G's weights: {n_g} values, "
+                f"D's weights: {n_d} values)")
+
+
 def with_weights(step):
     """Wrap a GAN training step so that it also returns the weights it leaves behind.
 
     Parameters
     ----------
     step : callable
-        ``step(G, D, opt_g, opt_d, real, z) -> (d_loss, g_loss)``, e.g. :func:`course_utils.gan.alternating_step`.
+        ``step(G, D, opt_g, opt_d, real, z) -> (d_loss, g_loss)``, two Python floats, e.g.
+        :func:`course_utils.gan.alternating_step`.
 
     Returns
     -------
     callable
-        ``run(G, D, opt_g, opt_d, real, z) -> (d_loss, g_loss, g_weights (P_G,), d_weights (P_D,))``, the
-        losses from ``step`` and each network's parameters after it, flattened and concatenated. It keeps
-        ``step``'s name, so a failed check names the function the notebook falls back to.
+        ``run(G, D, opt_g, opt_d, real, z, rounds=1) -> GANStepResult``: calls ``step`` ``rounds`` times on
+        the same batch (from the second round on, the networks carry the gradients the round before left
+        in them, so a missing ``zero_grad`` shows) and returns the last losses and each network's
+        parameters after the last round, flattened and concatenated. It keeps ``step``'s name, so a failed
+        check names the function the notebook falls back to.
+
+    Raises
+    ------
+    TypeError
+        When ``step`` does not return two Python floats (``float``; a tensor needs ``.item()``).
 
     Examples
     --------
     >>> from course_utils import gan
     >>> out = with_weights(gan.alternating_step)(*gan_step_case(0, 8, "tiny").args)
-    >>> len(out), tuple(out[2].shape)  # G: 2 -> 16 -> 2, so 2 * 16 + 16 + 16 * 2 + 2 weights
+    >>> len(out), tuple(out.G_weights_after_step.shape)  # G: 2 -> 16 -> 2: 2 * 16 + 16 + 16 * 2 + 2 weights
     (4, (82,))
     """
     import torch
 
+    name = getattr(step, "__name__", "the step")
+
     @functools.wraps(step)
-    def run(G, D, opt_g, opt_d, real, z):
-        losses = step(G, D, opt_g, opt_d, real, z)
+    def run(G, D, opt_g, opt_d, real, z, rounds=1):
+        for _ in range(rounds):
+            losses = step(G, D, opt_g, opt_d, real, z)
+            if not (isinstance(losses, (tuple, list)) and len(losses) == 2
+                    and all(isinstance(v, float) for v in losses)):
+                items = losses if isinstance(losses, (tuple, list)) else None
+                parts = "" if items is None else f" of ({', '.join(type(v).__name__ for v in items)})"
+                raise TypeError(f"{name} must return (d_loss, g_loss) as two Python floats (a tensor's "
+                                f".item() gives one); got a {type(losses).__name__}{parts}")
         flat = [torch.cat([p.detach().flatten() for p in net.parameters()]) for net in (G, D)]  # (P_G,), (P_D,)
-        return (*losses, *flat)
+        return GANStepResult(*losses, *flat)
 
     return run
 
 
-def gan_step_case(seed, batch, label, lr=1e-2):
+def gan_step_case(seed, batch, label, lr=1e-2, rounds=1):
     """A check case for a GAN training step: fresh small networks, Adam optimisers, a real batch and noise.
 
     Parameters
@@ -127,6 +174,9 @@ def gan_step_case(seed, batch, label, lr=1e-2):
         Names the case in messages.
     lr : float
         Adam's learning rate for both optimisers (betas (0.5, 0.999)).
+    rounds : int
+        For a step wrapped by :func:`with_weights`: how many times it runs on the batch (passed as the
+        keyword ``rounds`` when it is not 1).
 
     Returns
     -------
@@ -153,7 +203,16 @@ def gan_step_case(seed, batch, label, lr=1e-2):
     gen = torch.Generator().manual_seed(seed)
     real = torch.tensor(datasets.ring_of_gaussians(batch, rng=seed).X, dtype=torch.float32)  # (batch, 2)
     z = torch.randn(batch, 2, generator=gen)  # (batch, 2)
-    return case(G, D, opts[0], opts[1], real, z, label=label)
+    shown = [_shown(G, "G (2 -> 16 -> 2)"), _shown(D, "D (2 -> 16 -> 1)"),
+             _shown(opts[0], f"opt_g (Adam, lr {lr:g})"), _shown(opts[1], f"opt_d (Adam, lr {lr:g})")]
+    return case(*shown, real, z, label=label, **({} if rounds == 1 else {"rounds": rounds}))
+
+
+def _shown(obj, text: str):
+    """Give ``obj`` a one-line repr (through a subclass of its own class) so that a failed check's message
+    names the networks and optimisers in a few words instead of printing their layers."""
+    obj.__class__ = type(type(obj).__name__, (type(obj),), {"__repr__": lambda self: text})
+    return obj
 
 
 # --- 10 · Training generative models ----------------------------------------------------------------

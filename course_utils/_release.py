@@ -14,6 +14,8 @@ import os
 import re
 from pathlib import Path
 
+from . import _leaks
+
 SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION[^\n]*(\n|$)",
                          re.S | re.M)
 HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[^\n]*\n.*?^[ \t]*### END HIDDEN TESTS[^\n]*(\n|$)",
@@ -62,8 +64,14 @@ def make_student_version(nb: dict) -> dict:
     return nb
 
 
-def write_student_versions(output: Path, notebooks: list[Path] | None = None) -> list[Path]:
-    """Write the student release of each notebook to ``output`` and check that no solution leaked."""
+def write_student_versions(output: Path, notebooks: list[Path] | None = None, *,
+                           max_run: int = 10) -> list[Path]:
+    """Write the student release of each notebook to ``output`` and check that no solution leaked.
+
+    Refuses (``RuntimeError`` naming the notebook, the exercise and the fragment) when a solution line
+    survives in the release, or when a check cell (its code or its hint strings) shares a run of more
+    than ``max_run`` consecutive code tokens with a solution (:func:`course_utils._leaks.notebook_leaks`).
+    """
     output.mkdir(parents=True, exist_ok=True)
     written = []
     for path in notebooks or _workbook().list_notebooks():
@@ -73,6 +81,10 @@ def write_student_versions(output: Path, notebooks: list[Path] | None = None) ->
         leaked = [s for s in solution_snippets(nb) if s in text]
         if leaked or "BEGIN SOLUTION" in text:
             raise RuntimeError(f"{path.name}: solution text leaked into the student version: {leaked[:3]}")
+        shown = _leaks.notebook_leaks(nb, student, max_run=max_run)
+        if shown:
+            raise RuntimeError(f"{path.name}: a check cell shows solution code (more than {max_run} consecutive "
+                               f"tokens):\n" + "\n".join(f"  {leak}" for leak in shown))
         target = output / path.name
         target.write_text(text, encoding="utf-8")
         written.append(target)

@@ -27,7 +27,7 @@ exercise's signature, the check cell passes it directly (``cu.clustering.assign_
 the reference is a small adapter named ``reference_<what it computes>``, with the exercise's exact
 signature and return type; a ``compare_*`` function is a ``compare_fn`` for statistics of random
 samples; a few helpers build cases (``gan_step_case``) or wrap a function for comparison
-(``with_weights``). Everything is used as ``cu.exercises.<name>``, whichever file holds it:
+(``with_weights``, ``forbid_in_place``). Everything is used as ``cu.exercises.<name>``, whichever file holds it:
 
 - this module: the checker's machinery (``check``, ``compare``, ..., from the private ``_checker``) and
   the references of notebooks 01 and 02;
@@ -49,7 +49,9 @@ from . import clustering
 from ._checker import Case, ExerciseFailure, case, check, check_sampler, check_value, compare, grading_mode
 from ._refs_classical import (
     compare_chain_samples,
+    compare_forward,
     compare_mixture_samples,
+    compare_transmat_update,
     reference_bic_curve,
     reference_gmm_e_step,
     reference_gmm_m_step,
@@ -72,12 +74,14 @@ from ._sampler_tests import chain_sample_problem, gaussian_sample_problem, mixtu
 __all__ = ["Case", "case", "check", "check_sampler", "check_value", "ExerciseFailure", "grading_mode", "compare",
            "mixture_sample_problem", "chain_sample_problem", "gaussian_sample_problem",
            # 01, 02 (below)
-           "reference_update_centers", "reference_j_trace", "reference_gaussian_mle",
-           "reference_gaussian_log_likelihood", "reference_gaussian_sample", "reference_pooled_gaussian_fit",
+           "reference_update_centers", "reference_j_trace", "forbid_in_place", "reference_gaussian_mle",
+           "reference_gaussian_log_likelihood", "reference_gaussian_sample", "reference_pooled_gaussian_fit", "forbid_calls", "ForbiddenCall",
+           "reference_augment", "augmentation_problem",
            # 05-07 (_refs_classical)
            "reference_sample_weather", "compare_chain_samples", "reference_joint_log_prob",
            "reference_gmm_e_step", "reference_gmm_m_step", "reference_gmm_sample", "compare_mixture_samples",
-           "reference_bic_curve", "reference_hmm_reestimate_transmat",
+           "reference_bic_curve", "reference_hmm_reestimate_transmat", "compare_forward",
+           "compare_transmat_update",
            # 08-10 (_refs_deep)
            "reference_reparameterize", "reference_bernoulli_elbo", "with_weights", "gan_step_case",
            "reference_affine_flow_log_prob", "random_coupling_conditioner", "reference_coupling_forward"]
@@ -147,6 +151,35 @@ def reference_j_trace(X, centers, labels) -> tuple[float, float, float]:
             clustering.kmeans_objective(X, new_centers, new_labels))
 
 
+def forbid_in_place(fn):
+    """Wrap an exercise function so that changing one of its array arguments in place raises ``ValueError``.
+
+    :func:`check` deep-copies every case, so a function that writes into its inputs would pass and then
+    break later cells (a K-means loop whose "new" centres are the old array stops at once). The wrapper
+    keeps ``fn``'s name and result; its error names the argument.
+    """
+    import functools
+    import inspect
+
+    try:
+        names = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        names = []
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        given = list(zip(names, args)) if len(args) <= len(names) else [(f"argument {i + 1}", a) for i, a in enumerate(args)]
+        before = [(k, v, v.copy()) for k, v in given + list(kwargs.items()) if isinstance(v, np.ndarray)]
+        result = fn(*args, **kwargs)
+        for name, value, saved in before:
+            if value.shape != saved.shape or not np.array_equal(value, saved, equal_nan=value.dtype.kind in "fc"):
+                raise ValueError(f"{getattr(fn, '__name__', 'your function')} changed its argument {name!r} in "
+                                 "place; compute the result in a new array")
+        return result
+
+    return wrapper
+
+
 # --- 02 · Generative models overview --------------------------------------------------------------
 
 def reference_gaussian_mle(x) -> tuple[float, float]:
@@ -208,24 +241,11 @@ def reference_gaussian_log_likelihood(x, mu, sigma2) -> float:
 
 
 def reference_gaussian_sample(mu, sigma2, n, rng) -> np.ndarray:
-    r"""``n`` draws from :math:`\mathcal N(\mu, \sigma^2)` with exactly one call on ``rng``.
+    r"""``n`` draws, shape ``(n,)``, from :math:`\mathcal N(\mu, \sigma^2)` (``sigma2`` is the variance).
 
-    Parameters
-    ----------
-    mu : float
-    sigma2 : float
-        The variance; the standard deviation passed to ``rng.normal`` is its square root.
-    n : int
-    rng : numpy.random.Generator
-        Advanced by one ``rng.normal`` call, so a student's single call on a copy of the same
-        generator gives the same numbers.
+    One ``rng.normal`` call. The fallback of notebook 02's exercise 3, which :func:`check_sampler` judges
+    with :func:`gaussian_sample_problem`, so a student's sampler may draw in any other way.
 
-    Returns
-    -------
-    ndarray, shape (n,)
-
-    Examples
-    --------
     >>> reference_gaussian_sample(0.0, 4.0, 3, np.random.default_rng(0)).shape
     (3,)
     """
@@ -259,3 +279,95 @@ def reference_pooled_gaussian_fit(X, y) -> tuple[np.ndarray, np.ndarray]:
 
     lda = LinearDiscriminantAnalysis(solver="lsqr", store_covariance=True).fit(X, y)
     return lda.means_, lda.covariance_
+
+
+class ForbiddenCall(Exception):
+    """Raised by a :func:`forbid_calls` wrapper: the exercise's code uses a function its contract rules out."""
+
+
+def forbid_calls(fn, names, *, rule: str):
+    """Wrap an exercise function so that it fails, with ``rule`` as the reason, when its code uses ``names``.
+
+    The source of ``fn``, and of the notebook's own functions it names, is read with :mod:`inspect`. A
+    name counts where it is called, imported or looked up as an attribute (``np.var(x)``, ``.fit``,
+    ``import var``), not as a plain variable (``var = ...``); so does any ``reference_*`` name. Code
+    whose source cannot be read passes. A ``course_utils`` function (a check cell re-run after a
+    failure, which returned the reference) raises ``NotImplementedError``: "not attempted".
+    """
+    import functools
+    import inspect
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        inner = inspect.unwrap(fn)
+        if (getattr(inner, "__module__", "") or "").startswith("course_utils"):
+            raise NotImplementedError("run the cell that defines your function again")
+        used = sorted(_names_used(inner, set(names), set()))
+        if used:
+            raise ForbiddenCall(f"your code uses {', '.join(used)}, which this exercise rules out: {rule}")
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _names_used(fn, names: set, seen: set) -> set:
+    import inspect
+    import io
+    import textwrap
+    import tokenize
+    import types
+
+    seen.add(fn)
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+        toks = [t for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type in (tokenize.NAME, tokenize.OP)]
+    except (OSError, TypeError, tokenize.TokenError, SyntaxError):
+        return set()
+    found = set()
+    for prev, tok, nxt in zip([None, *toks[:-1]], toks, [*toks[1:], None]):
+        word, before, after = tok.string, prev.string if prev else "", nxt.string if nxt else ""
+        if tok.type != tokenize.NAME or before == "def":
+            continue
+        if (word in names or word.startswith("reference_")) and (before in (".", "import") or after == "("):
+            found.add(word)
+        helper = getattr(fn, "__globals__", {}).get(word)
+        if isinstance(helper, types.FunctionType) and helper.__module__ == fn.__module__ and helper not in seen:
+            found |= _names_used(helper, names, seen)
+    return found
+
+
+def reference_augment(X, y, n_per_class, rng) -> tuple[np.ndarray, np.ndarray]:
+    """X (n, D), y (n,) in 0..C-1 -> (X_aug (n + C m, D), y_aug (n + C m,)): the real rows, then ``m =
+    n_per_class`` draws per class c from N(mean_c, pooled covariance), the :func:`reference_pooled_gaussian_fit`."""
+    means, cov = reference_pooled_gaussian_fit(X, y)
+    X_syn = np.vstack([rng.multivariate_normal(mean, cov, size=n_per_class) for mean in means])
+    return np.vstack([X, X_syn]), np.concatenate([y, np.repeat(np.arange(len(means)), n_per_class)])
+
+
+def augmentation_problem(X, y, n_per_class, rng, sample, *, alpha: float = 1e-5) -> str | None:
+    """``None`` if ``sample`` could come from :func:`reference_augment`, else what is off (``rng`` unused).
+
+    The real rows come first, unchanged; each class has ``n_per_class`` synthetic rows, tested against
+    its Gaussian as in :func:`mixture_sample_problem` (false-fail probability ``alpha`` in all).
+    """
+    from ._sampler_tests import _gaussian_problem
+
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if not isinstance(sample, (tuple, list)) or len(sample) != 2:
+        return f"the function must return a pair (X_aug, y_aug) (got {type(sample).__name__})"
+    X_aug, y_aug = np.asarray(sample[0], dtype=float), np.asarray(sample[1])
+    n, C, m = len(y), int(y.max()) + 1, len(y) + (int(y.max()) + 1) * n_per_class
+    if X_aug.shape != (m, X.shape[1]) or y_aug.shape != (m,):
+        return f"X_aug, y_aug must have shapes {(m, X.shape[1])}, ({m},) (got {X_aug.shape}, {y_aug.shape})"
+    if not (np.array_equal(X_aug[:n], X) and np.array_equal(y_aug[:n], y)):
+        return f"the first {n} rows must be the real X and y, unchanged and in their order"
+    counts = [int(np.sum(y_aug[n:] == c)) for c in range(C)]
+    if counts != [n_per_class] * C:
+        return f"expected {n_per_class} synthetic rows of every class 0..{C - 1} (got counts {counts})"
+    means, cov = reference_pooled_gaussian_fit(X, y)
+    for c, got in enumerate(X_aug[n:][y_aug[n:] == c] for c in range(C)):
+        if _gaussian_problem(got, means[c], cov, "", alpha / C):
+            return (f"class {c}'s synthetic rows do not look like N(its mean, the pooled covariance): mean "
+                    f"{np.round(got.mean(0), 3).tolist()}, expected {np.round(means[c], 3).tolist()}; covariance "
+                    f"{np.round(np.cov(got.T, bias=True), 3).tolist()}, expected {np.round(cov, 3).tolist()}")
+    return None

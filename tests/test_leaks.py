@@ -1,5 +1,7 @@
 """The student-release leak detector: solution tokens visible in check cells."""
 
+import pytest
+
 from course_utils import _leaks, workbook
 
 SOLUTION = """
@@ -85,3 +87,21 @@ def test_notebook_leaks_names_exercise_and_check_cell():
     assert [(leak.exercise, leak.check_cell) for leak in leaks] == [("ex1", "ex1-check")]
     clean = _notebook(body, "cu.exercises.check(my_f, cu.some_module.reference, [])\n")
     assert _leaks.notebook_leaks(clean, workbook.make_student_version(clean)) == []
+
+
+def test_the_release_refuses_a_check_cell_that_shows_the_solution(tmp_path):
+    import json
+
+    body = "    y = np.sort(x)[::-1].cumsum() / np.arange(1, len(x) + 1)\n    return y\n"
+    bad = _notebook(body, "cu.exercises.check(my_f, cu.exercises.ref, [],\n"
+                          "    hint='y = np.sort( x )[::-1].cumsum()/np.arange(1,len(x)+1)')\n")  # respaced
+    good = _notebook(body, "cu.exercises.check(my_f, cu.exercises.ref, [], hint='sort, then a running mean')\n")
+    for name, nb in (("97-bad.ipynb", bad), ("96-good.ipynb", good)):
+        (tmp_path / name).write_text(json.dumps(nb), encoding="utf-8")
+    written = workbook.write_student_versions(tmp_path / "out", [tmp_path / "96-good.ipynb"])
+    assert [p.name for p in written] == ["96-good.ipynb"]
+    with pytest.raises(RuntimeError) as info:
+        workbook.write_student_versions(tmp_path / "out", [tmp_path / "97-bad.ipynb"])
+    message = str(info.value)
+    assert "97-bad.ipynb" in message and "'ex1'" in message and "'ex1-check'" in message
+    assert "np . sort ( x )" in message

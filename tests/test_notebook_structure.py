@@ -6,7 +6,14 @@ import re
 import pytest
 
 from course_utils import _config
-from course_utils.workbook import PARAMETERS, SETUP_COLAB, SOLUTION_RE, colab_url, list_notebooks
+from course_utils.workbook import (
+    PARAMETERS,
+    SETUP_COLAB,
+    SOLUTION_RE,
+    colab_url,
+    list_notebooks,
+    make_student_version,
+)
 
 NOTEBOOKS = list_notebooks()
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/home/|/root/|/work/|/Users/|/tmp/|[A-Z]:\\\\)")
@@ -124,3 +131,24 @@ def test_check_cells_define_no_functions(notebook):
                 found.append(f"cell {index} ({meta.get('grade_id')}), line {lineno}: {line.strip()}")
     assert not found, (f"{path.name}: check cells define functions; move them to course_utils.exercises "
                        "(or the topic module) and call cu.exercises.<name>:\n  " + "\n  ".join(found))
+
+
+ANSWERS_HEADING = "**Your answers** (the instructor version holds model answers here)"
+
+
+def test_model_answers_are_for_instructors_only(notebook):
+    path, nb = notebook
+    number = path.name[:2]
+    cells = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == f"{number}-answers"]
+    assert len(cells) == 1, f"{path.name}: expected one markdown cell with grade_id {number}-answers"
+    cell = cells[0]
+    meta = cell["metadata"]["nbgrader"]
+    source = "".join(cell["source"])
+    assert cell["cell_type"] == "markdown" and meta["solution"] and meta["grade"] and meta["points"] == 0, path.name
+    assert source.startswith(ANSWERS_HEADING + "\n### BEGIN SOLUTION\n"), f"{path.name}: answers cell heading"
+    assert source.rstrip().endswith("### END SOLUTION"), f"{path.name}: answers must end the solution region"
+    questions = [c for c in nb["cells"] if "Check your understanding" in "".join(c["source"])]
+    assert questions and nb["cells"].index(cell) == nb["cells"].index(questions[-1]) + 1, \
+        f"{path.name}: the answers cell must follow the questions"
+    release = json.dumps(make_student_version(nb))
+    assert "<details>" not in release and "### BEGIN SOLUTION" not in release, path.name
