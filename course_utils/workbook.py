@@ -215,6 +215,10 @@ def run(notebooks: list[Path], *, fast: bool = False, seed: int = 0, device: str
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer (got {jobs!r})")
     os.environ["WORKBOOK_UNATTENDED"] = "1"  # the kernels inherit it: no progress bars in the outputs
+    # papermill changes the process's working directory while a notebook runs, so with several at once a
+    # relative path would resolve inside notebooks/: make every path absolute first
+    output = Path(output).resolve()
+    notebooks = [Path(p).resolve() for p in notebooks]
     if jobs > 1:
         os.environ.update(ONE_THREAD_ENV)
     params = {"FAST": fast, "SEED": seed, "DEVICE": device}

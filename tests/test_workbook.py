@@ -125,6 +125,22 @@ def test_run_executes_and_builds_html(notebook_dir, tmp_path):
     assert "98-tiny.html" in (tmp_path / "build" / "index.html").read_text()
 
 
+def test_parallel_run_with_a_relative_output_folder(notebook_dir, tmp_path, monkeypatch):
+    # papermill changes the working directory while a notebook runs: with two at once a relative
+    # output folder must still land where it was asked for
+    import shutil
+
+    shutil.copy(notebook_dir / "98-tiny.ipynb", notebook_dir / "99-tiny.ipynb")
+    monkeypatch.chdir(tmp_path)
+    results = workbook.run([notebook_dir / "98-tiny.ipynb", notebook_dir / "99-tiny.ipynb"], fast=True,
+                           output=Path("relative-build"), progress=False, jobs=2)
+    assert [(r.notebook, r.status) for r in results] == [("98-tiny.ipynb", "ok"), ("99-tiny.ipynb", "ok")]
+    assert sorted(p.name for p in (tmp_path / "relative-build" / "notebooks").iterdir()) == [
+        "98-tiny.ipynb", "99-tiny.ipynb"]
+    with pytest.raises(ValueError, match="jobs must be a positive integer"):
+        workbook.run([notebook_dir / "98-tiny.ipynb"], output=tmp_path / "b", jobs=0)
+
+
 def test_setup_cell_templates_live_in_the_package():
     assert f'REPO_URL = "{_config.REPOSITORY_URL}"' in workbook.SETUP_COLAB
     assert workbook.REPO_LINE_RE.search(workbook.SETUP_COLAB)  # `stamp` can rewrite it
