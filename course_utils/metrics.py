@@ -1,25 +1,55 @@
-"""Scores for the samples of a generative model.
+"""Scores for the samples of a generative model, and the workbook's own digits classifier.
 
-For now one score, for the ring-of-Gaussians benchmark (:func:`course_utils.datasets.ring_of_gaussians`):
-how many of the modes a generator covers and how sharp its samples are. Scores that need no model
-internals (sample-based, NumPy in, numbers out) belong here; a model's own likelihood bounds stay with
-the model (e.g. :func:`course_utils.vae.iwae_log_likelihood`).
+- Divergences and distances: :func:`kl_divergence` (discrete), :func:`frechet_distance`, :func:`fid`
+  and :func:`fid_curve` (FID and its bias-free extrapolation), :func:`kid`, :func:`energy_distance`.
+- Class-based: :func:`inception_score`, from the class probabilities of a classifier.
+- Fidelity and diversity apart: :func:`precision_recall`, :func:`density_coverage`.
+- Memorisation: :func:`nearest_neighbour_ratio`.
+- The ring-of-Gaussians benchmark: :func:`mode_coverage`.
+- :class:`DigitsClassifier`: a small CNN for the 8x8 digits, trained here and shipped with the package,
+  the feature extractor for FID, KID and precision/recall and the classifier for the inception score
+  (no ImageNet network is available offline; scores computed with it are not comparable with
+  published FID or IS values).
+
+Everything takes NumPy arrays or torch tensors and computes in float64. A model's own likelihood bounds
+stay with the model (e.g. :func:`course_utils.vae.iwae_log_likelihood`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ._metrics_distances import (
+    FIDCurve,
+    energy_distance,
+    fid,
+    fid_curve,
+    frechet_distance,
+    inception_score,
+    kid,
+    kl_divergence,
+)
+from ._metrics_distances import as_numpy as _as_numpy
+from ._metrics_neighbours import (
+    NearestNeighbourRatio,
+    density_coverage,
+    nearest_neighbour_ratio,
+    precision_recall,
+)
 from ._validation import as_float_array, check_positive_float
 
-__all__ = ["mode_coverage"]
+__all__ = ["kl_divergence", "frechet_distance", "fid", "fid_curve", "FIDCurve", "kid", "inception_score",
+           "energy_distance", "precision_recall", "density_coverage", "nearest_neighbour_ratio",
+           "NearestNeighbourRatio", "mode_coverage", "DigitsClassifier"]  # noqa: F822 (loaded lazily)
 
 
-def _as_numpy(values):
-    """Torch tensors (on any device) become NumPy arrays; everything else is passed through."""
-    if hasattr(values, "detach") and hasattr(values, "cpu"):
-        return values.detach().cpu().numpy()
-    return values
+def __getattr__(name):
+    # The classifier needs torch; load it only when asked for, so the NumPy scores import quickly.
+    if name == "DigitsClassifier":
+        from ._digits_classifier import DigitsClassifier
+
+        return DigitsClassifier
+    raise AttributeError(f"module 'course_utils.metrics' has no attribute {name!r}")
 
 
 def mode_coverage(samples, centers, std: float, *, min_fraction: float = 0.01):
