@@ -2,7 +2,7 @@
 
 No ImageNet network ships offline, so the evaluation notebooks use this small CNN for scikit-learn's
 8x8 digits instead. Its weights live in ``course_utils/weights/digits_classifier.npz`` (about 150 kB);
-``scripts/train_digits_classifier.py`` retrains it from scratch on the training part of
+``tools/train_digits_classifier.py`` retrains it from scratch on the training part of
 ``train_test_split(digits, test_size=0.2, random_state=0)``.
 """
 
@@ -50,7 +50,7 @@ class DigitsClassifier(nn.Module):
         path = Path(path) if path is not None else WEIGHTS
         if not path.exists():
             raise FileNotFoundError(f"no digits-classifier weights at {path}; retrain them with "
-                                    f"`python scripts/train_digits_classifier.py`")
+                                    f"`python tools/train_digits_classifier.py`")
         model = cls()
         with np.load(path) as arrays:
             state = {name: torch.from_numpy(arrays[name]) for name in arrays.files}

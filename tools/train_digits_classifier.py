@@ -1,7 +1,7 @@
 """Retrain the workbook's digits classifier and write the weights shipped in course_utils/weights/.
 
-    python scripts/train_digits_classifier.py            # train, report accuracy, write the weights
-    python scripts/train_digits_classifier.py --check    # only report the shipped weights' accuracy
+    python tools/train_digits_classifier.py            # train, report accuracy, write the weights
+    python tools/train_digits_classifier.py --check    # only report the shipped weights' accuracy
 
 The split is the one the tests use: train_test_split(X, y, test_size=0.2, random_state=0) on
 scikit-learn's digits, with X the grey levels divided by 16. Training sees each image shifted by up to
