@@ -15,13 +15,14 @@ JOBS   ?= 2
 SEEDS  ?= 1 2
 fast_flag := $(if $(filter 1 true True yes,$(FAST)),--fast,)
 
-.PHONY: help venv workbook test unit notebooks lint student lab stamp grade clean seeds
+.PHONY: help venv workbook test unit notebooks lint student lab stamp grade clean seeds html-check
 
 help:
 	@echo "make workbook [FAST=1] [SEED=0] [DEVICE=auto|cpu|cuda|mps] [NB='01 06']  execute notebooks, build build/"
 	@echo "make test      unit tests, lint, notebook structure, execute every notebook (solution + student)"
 	@echo "make seeds [SEEDS='1 2']  execute every notebook with FAST=1 under other seeds (build/seeds/N)"
 	@echo "JOBS=2         notebooks executed at once by workbook, notebooks and seeds (one thread each)"
+	@echo "make html-check  open build/html/*.html in headless Chromium, network off: is the maths typeset?"
 	@echo "make lab       JupyterLab on notebooks/"
 	@echo "make student   student release in build/student/"
 	@echo "make grade SUBMISSIONS='path/01-....ipynb ...'  autograde student notebooks"
@@ -65,6 +66,10 @@ notebooks: $(STAMP) student
 student: $(STAMP)
 	rm -rf build/student
 	$(PY) -m course_utils.workbook student --output build/student
+
+# The built pages in a real browser with the network off (needs Debian's chromium; run after `make workbook`).
+html-check: $(STAMP)
+	$(PY) tools/check_html_offline.py
 
 grade: $(STAMP)
 	$(PY) -m course_utils.workbook grade $(SUBMISSIONS)

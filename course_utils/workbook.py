@@ -19,7 +19,6 @@ and stamping need only the standard library. The standard setup cells every note
 from __future__ import annotations
 
 import argparse
-import html
 import importlib
 import json
 import os
@@ -29,7 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import _config
+from . import _config, _html
 from ._release import (  # noqa: F401  (re-exported: the student release and grading)
     HIDDEN_RE,
     SOLUTION_RE,
@@ -131,34 +130,6 @@ class RunResult:
     message: str = ""
 
 
-def _to_html(ipynb: Path, html_path: Path) -> None:
-    nbformat = _require("nbformat", "writing HTML")
-    exporter = _require("nbconvert", "writing HTML").HTMLExporter
-    body, _ = exporter(template_name="lab").from_notebook_node(nbformat.read(ipynb, as_version=4))
-    html_path.write_text(body, encoding="utf-8")
-
-
-def _write_index(results: list[RunResult], out: Path, params: dict) -> Path:
-    rows = []
-    for r in results:
-        stem = Path(r.notebook).stem
-        title = html.escape(notebook_title(NOTEBOOK_DIR / f"{stem}.ipynb")
-                            if (NOTEBOOK_DIR / f"{stem}.ipynb").exists() else stem)
-        colour = "#1a7f37" if r.status == "ok" else "#cf222e"
-        rows.append(f'<tr><td><a href="html/{stem}.html">{title}</a></td>'
-                    f'<td style="color:{colour}">{r.status}</td><td>{r.seconds:.1f}</td>'
-                    f'<td><a href="notebooks/{stem}.ipynb">.ipynb</a></td></tr>')
-    page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>Generative Models Workbook</title>
-<style>body{{font-family:sans-serif;max-width:52em;margin:2em auto}}td,th{{padding:.3em .8em;text-align:left}}
-</style></head><body><h1>Generative Models Workbook</h1>
-<p>Executed {time.strftime('%Y-%m-%d %H:%M')} with {html.escape(json.dumps(params))}.</p>
-<table><tr><th>Notebook</th><th>Status</th><th>Seconds</th><th>Executed</th></tr>{''.join(rows)}</table>
-</body></html>"""
-    index = out / "index.html"
-    index.write_text(page, encoding="utf-8")
-    return index
-
-
 #: Environment of the kernels when several notebooks run at once: one BLAS/OpenMP/torch thread each,
 #: so that two kernels on two cores do not fight over them.
 ONE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -181,7 +152,7 @@ def _execute(pm, path: Path, output: Path, params: dict, progress: bool) -> RunR
         status, message = "failed", str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else ""
     seconds = time.perf_counter() - start
     if executed.exists():
-        _to_html(executed, output / "html" / f"{path.stem}.html")
+        _html.to_html(executed, output / "html" / f"{path.stem}.html")
     return RunResult(path.name, status, seconds, message)
 
 
@@ -234,7 +205,7 @@ def run(notebooks: list[Path], *, fast: bool = False, seed: int = 0, device: str
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(one, notebooks))
-    index = _write_index(results, output, params)
+    index = _html.write_index(results, output, params, NOTEBOOK_DIR, output / "student")
     print(format_table(results))
     print(f"wall time {time.perf_counter() - start:.1f} s with {jobs} at a time")
     print(f"HTML: {index}")
