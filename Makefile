@@ -25,7 +25,7 @@ help:
 	@echo "make html-check  open build/html/*.html in headless Chromium, network off: is the maths typeset?"
 	@echo "make lab       JupyterLab on notebooks/"
 	@echo "make student   student release in build/student/"
-	@echo "make grade SUBMISSIONS='path/01-....ipynb ...'  autograde student notebooks"
+	@echo "make grade SUBMISSIONS='submissions/*/06-*.ipynb'  grade a class: build/grades/grades.csv + feedback pages"
 	@echo "make stamp     write the repository URL (course_utils/_config.py) into every notebook"
 
 # The environment: torch's pinned CPU-capable wheel first, then everything under the lock file:
@@ -71,8 +71,10 @@ student: $(STAMP)
 html-check: $(STAMP)
 	$(PY) tools/check_html_offline.py
 
+# Our grader: FAST runs, 60 s per exercise, JOBS submissions at once; writes build/grades/grades.csv and
+# a feedback page per submission (build/grades/feedback/STUDENT/NOTEBOOK.html).
 grade: $(STAMP)
-	$(PY) -m course_utils.workbook grade $(SUBMISSIONS)
+	$(PY) -m course_utils.workbook grade $(SUBMISSIONS) --jobs $(JOBS)
 
 stamp: $(STAMP)
 	$(PY) -m course_utils.workbook stamp

@@ -4,13 +4,12 @@
 - :func:`write_student_versions`: writes the release and refuses one in which solution code shows,
   either as a solution line or as a run of more than ten solution tokens in a check cell
   (:mod:`course_utils._leaks`);
-- :func:`grade`: restores the instructor's check cells in a submission and scores it.
+- :func:`grade`: scores one submission (the class grader is :mod:`course_utils._grading`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -91,47 +90,13 @@ def write_student_versions(output: Path, notebooks: list[Path] | None = None, *,
     return written
 
 
-def grade(submission: Path, timeout: int = 600) -> tuple[float, float, list[tuple[str, float, float]]]:
-    """Grade a student's notebook: restore the instructor's check cells, run it under grading, score.
+def grade(submission: Path, timeout: int = 60) -> tuple[float, float, list[tuple[str, float, float]]]:
+    """Grade one submission (see :mod:`course_utils._grading`): ``(score, max_score, rows)``.
 
-    Check cells (nbgrader ``grade: true`` with ``points``) are replaced by the instructor's version of
-    the same ``grade_id`` (hidden tests included), the notebook is executed with
-    ``WORKBOOK_GRADING=1`` so a wrong or missing answer raises, and each check cell that runs without
-    an error earns its points.
-
-    Returns
-    -------
-    (score, max_score, rows) with one ``(grade_id, earned, points)`` row per check cell.
+    Each row is ``(grade_id, earned, points)``; ``timeout`` is the limit per exercise, in seconds.
     """
-    nbformat = _workbook()._require("nbformat", "grading")
-    NotebookClient = _workbook()._require("nbclient", "grading").NotebookClient
-    notebook_dir = _workbook().NOTEBOOK_DIR
-    nb = nbformat.read(submission, as_version=4)
-    source_path = notebook_dir / submission.name
-    if not source_path.exists():
-        raise SystemExit(f"no instructor notebook named {submission.name} in {notebook_dir}")
-    reference = nbformat.read(source_path, as_version=4)
-    checks = {c.metadata["nbgrader"]["grade_id"]: c for c in reference.cells
-              if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
-    for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in checks:
-            cell.source = checks[gid].source
-    env_before = os.environ.get("WORKBOOK_GRADING")
-    os.environ.update(WORKBOOK_GRADING="1", WORKBOOK_UNATTENDED="1")
-    try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                       resources={"metadata": {"path": str(notebook_dir)}}).execute()
-    finally:
-        if env_before is None:
-            os.environ.pop("WORKBOOK_GRADING", None)
-        else:
-            os.environ["WORKBOOK_GRADING"] = env_before
-    rows = []
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and meta.get("grade_id") in checks:
-            points = float(meta.get("points", 0))
-            failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-            rows.append((meta["grade_id"], 0.0 if failed else points, points))
-    return sum(r[1] for r in rows), sum(r[2] for r in rows), rows
+    _workbook()._require("nbclient", "grading")
+    from ._grading import grade_submission
+
+    g = grade_submission(Path(submission), reference_dir=_workbook().NOTEBOOK_DIR, timeout=timeout)
+    return g.score, g.max_score, [(r.grade_id, r.points, r.max_points) for r in g.results]

@@ -5,7 +5,7 @@ Command line (``python -m course_utils.workbook --help``)::
     run [NOTEBOOK ...] [--fast] [--seed N] [--device auto|cpu|cuda|mps] [--output build] [--jobs N]
     list
     student [--output build/student]
-    grade SUBMISSION.ipynb [...]
+    grade SUBMISSION.ipynb [...] [--output build/grades] [--timeout 60] [--jobs N]
     stamp [--url URL] [--branch BRANCH]
 
 A NOTEBOOK may be a path or a prefix of a file name in ``notebooks/`` ("01", "06-gaussian").
@@ -274,8 +274,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="list the notebooks")
     p_student = sub.add_parser("student", help="write the student release (solutions stubbed)")
     p_student.add_argument("--output", type=Path, default=ROOT / "build" / "student")
-    p_grade = sub.add_parser("grade", help="grade submitted notebooks")
-    p_grade.add_argument("submissions", nargs="+", type=Path)
+    p_grade = sub.add_parser("grade", help="grade submitted notebooks: a CSV table and a feedback page each")
+    p_grade.add_argument("submissions", nargs="+", type=Path, help="e.g. submissions/*/06-*.ipynb")
+    p_grade.add_argument("--output", type=Path, default=ROOT / "build" / "grades",
+                         help="folder for grades.csv and feedback/STUDENT/NOTEBOOK.html")
+    p_grade.add_argument("--timeout", type=int, default=60, help="seconds allowed per exercise")
+    p_grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once")
     p_stamp = sub.add_parser("stamp", help="write the repository URL into badges and setup cells")
     p_stamp.add_argument("--url", default=_config.REPOSITORY_URL)
     p_stamp.add_argument("--branch", default=_config.BRANCH)
@@ -300,12 +304,20 @@ def _dispatch(args) -> int:
             print(f"wrote {path}")
         return 0
     if args.command == "grade":
-        for submission in args.submissions:
-            score, total, rows = grade(submission)
-            print(f"{submission.name}: {score:g} / {total:g}")
-            for gid, earned, points in rows:
-                print(f"  {gid:<40} {earned:g} / {points:g}")
-        return 0
+        _require("nbclient", "grading")
+        from ._grading import grade_class
+
+        start = time.perf_counter()
+        grades, refused = grade_class(args.submissions, reference_dir=NOTEBOOK_DIR, timeout=args.timeout,
+                                      csv_path=args.output / "grades.csv", feedback_dir=args.output / "feedback",
+                                      jobs=args.jobs or default_jobs())
+        for g in grades:
+            print(f"{g.student:<20} {g.notebook:<45} {g.score:g} / {g.max_score:g}  ({g.seconds:.0f} s)")
+        for line in refused:
+            print(f"NOT GRADED: {line}")
+        print(f"{len(grades)} graded, {len(refused)} refused in {time.perf_counter() - start:.0f} s; "
+              f"table {args.output / 'grades.csv'}, feedback in {args.output / 'feedback'}")
+        return int(bool(refused))
     if args.command == "stamp":
         changed = stamp(args.url, args.branch)
         print(f"stamped {len(changed)} notebook(s) with {args.url}")
