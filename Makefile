@@ -15,7 +15,7 @@ JOBS   ?= 2
 SEEDS  ?= 1 2
 fast_flag := $(if $(filter 1 true True yes,$(FAST)),--fast,)
 
-.PHONY: help venv workbook test unit notebooks lint student lab stamp grade clean seeds html-check
+.PHONY: help venv workbook test unit notebooks lint student lab stamp grade clean seeds html-check release
 
 help:
 	@echo "make workbook [FAST=1] [SEED=0] [DEVICE=auto|cpu|cuda|mps] [NB='01 06']  execute notebooks, build build/"
@@ -26,15 +26,17 @@ help:
 	@echo "make lab       JupyterLab on notebooks/"
 	@echo "make student   student release in build/student/"
 	@echo "make grade SUBMISSIONS='submissions/*/06-*.ipynb'  grade a class: build/grades/grades.csv + feedback pages"
+	@echo "make release [NB='06 08']  nbgrader course directory in build/nbgrader (sources validated, release generated)"
 	@echo "make stamp     write the repository URL (course_utils/_config.py) into every notebook"
 
 # The environment: torch's pinned CPU-capable wheel first, then everything under the lock file:
-# the library, the test tools (dev) and what runs the notebooks (notebooks: JupyterLab, papermill, nbval).
+# the library, the test tools (dev), what runs the notebooks (notebooks: JupyterLab, papermill, nbval)
+# and nbgrader (instructor).
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH)
-	$(PY) -m pip install --quiet -c requirements/constraints.txt -e ".[dev,notebooks]"
+	$(PY) -m pip install --quiet -c requirements/constraints.txt -e ".[dev,notebooks,instructor]"
 	touch $@
 
 venv: $(STAMP)
@@ -70,6 +72,11 @@ student: $(STAMP)
 # The built pages in a real browser with the network off (needs Debian's chromium; run after `make workbook`).
 html-check: $(STAMP)
 	$(PY) tools/check_html_offline.py
+
+# An nbgrader course directory (build/nbgrader): every source validated by nbgrader, the release generated.
+# Then, in build/nbgrader: nbgrader collect / autograde NN-name / generate_feedback NN-name / export.
+release: $(STAMP)
+	$(PY) -m course_utils.workbook release $(NB) --output build/nbgrader
 
 # Our grader: FAST runs, 60 s per exercise, JOBS submissions at once; writes build/grades/grades.csv and
 # a feedback page per submission (build/grades/feedback/STUDENT/NOTEBOOK.html).

@@ -6,6 +6,7 @@ Command line (``python -m course_utils.workbook --help``)::
     list
     student [--output build/student]
     grade SUBMISSION.ipynb [...] [--output build/grades] [--timeout 60] [--jobs N]
+    release [NOTEBOOK ...] [--output build/nbgrader] [--no-validate]
     stamp [--url URL] [--branch BRANCH]
 
 A NOTEBOOK may be a path or a prefix of a file name in ``notebooks/`` ("01", "06-gaussian").
@@ -77,9 +78,10 @@ def _require(module: str, purpose: str):
     try:
         return importlib.import_module(module)
     except ImportError as exc:
+        extra = "instructor" if module == "nbgrader" else "notebooks"
         raise MissingExtraError(
             f"{purpose} needs {module!r}, which is not installed; it comes with the workbook's "
-            f"'notebooks' extra: pip install -e \".[notebooks]\" (`make venv` installs it)") from exc
+            f"'{extra}' extra: pip install -e \".[{extra}]\" (`make venv` installs it)") from exc
 
 
 # ---------------------------------------------------------------- finding notebooks
@@ -280,6 +282,10 @@ def main(argv: list[str] | None = None) -> int:
                          help="folder for grades.csv and feedback/STUDENT/NOTEBOOK.html")
     p_grade.add_argument("--timeout", type=int, default=60, help="seconds allowed per exercise")
     p_grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once")
+    p_release = sub.add_parser("release", help="an nbgrader course directory: sources validated, release generated")
+    p_release.add_argument("notebooks", nargs="*", help="prefixes such as 06 (default: all)")
+    p_release.add_argument("--output", type=Path, default=ROOT / "build" / "nbgrader")
+    p_release.add_argument("--no-validate", action="store_true", help="skip executing each source")
     p_stamp = sub.add_parser("stamp", help="write the repository URL into badges and setup cells")
     p_stamp.add_argument("--url", default=_config.REPOSITORY_URL)
     p_stamp.add_argument("--branch", default=_config.BRANCH)
@@ -318,6 +324,15 @@ def _dispatch(args) -> int:
         print(f"{len(grades)} graded, {len(refused)} refused in {time.perf_counter() - start:.0f} s; "
               f"table {args.output / 'grades.csv'}, feedback in {args.output / 'feedback'}")
         return int(bool(refused))
+    if args.command == "release":
+        _require("nbgrader", "the nbgrader course directory")
+        from ._nbgrader import build_course
+
+        failures = build_course(args.output, resolve(args.notebooks), check=not args.no_validate)
+        for name, failed in failures.items():
+            print(f"{name:<45} {'valid' if not failed else 'INVALID: ' + '; '.join(failed)}")
+        print(f"nbgrader course directory: {args.output} (release in {args.output / 'release'})")
+        return int(any(failures.values()))
     if args.command == "stamp":
         changed = stamp(args.url, args.branch)
         print(f"stamped {len(changed)} notebook(s) with {args.url}")
