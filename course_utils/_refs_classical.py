@@ -16,7 +16,7 @@ from ._checker import compare
 __all__ = ["reference_sample_weather", "compare_chain_samples", "reference_joint_log_prob",
            "reference_gmm_e_step", "reference_gmm_m_step", "reference_gmm_sample", "compare_mixture_samples",
            "reference_bic_curve", "reference_hmm_reestimate_transmat", "compare_forward",
-           "compare_transmat_update"]
+           "compare_transmat_update", "compare_viterbi"]
 
 
 def _gaussian_hmm(startprob, transmat, means, stds):
@@ -335,13 +335,6 @@ def reference_hmm_reestimate_transmat(obs, params) -> np.ndarray:
     -------
     ndarray, shape (N, N)
         Rows sum to one.
-
-    Examples
-    --------
-    >>> from course_utils import hmm
-    >>> params = hmm.CategoricalHMMParams([0.5, 0.5], [[0.7, 0.3], [0.3, 0.7]], [[0.9, 0.1], [0.2, 0.8]])
-    >>> reference_hmm_reestimate_transmat([0, 0, 1, 0, 0], params).sum(axis=1).round(12)
-    array([1., 1.])
     """
     from . import hmm
 
@@ -390,3 +383,18 @@ def compare_transmat_update(expected, got):
     if np.any((expected == 0) & (got != 0)):
         return "a structural zero of A became non-zero: an impossible transition has xi_t(i, j) = 0."
     return "rows sum to one but the counts differ: xi_t(i, j) needs alpha at t, a_ij, and the emission and beta at t+1."
+
+
+@_explained
+def compare_viterbi(expected, got):
+    """``compare_fn`` for the Viterbi exercise (07): the comparison, plus the likely mistake."""
+    (e_lp, e_path), lp, path = expected, float(got[0]), np.asarray(got[1])
+    if path.shape != e_path.shape:
+        return None
+    if not np.isclose(lp, e_lp, rtol=1e-6, atol=1e-8):
+        return "log_prob is wrong: maximise over the previous state i (not the next j), then add day t's emission."
+    if path[-1] != e_path[-1]:
+        return "the path must end in the state with the largest delta on the last day."
+    return (f"the score and the last state are right, but path[{np.argmax(path != e_path)}] is not: the trace-back is "
+            "at fault. Two common slips: picking each day's best state on its own (a greedy path, not the best one), "
+            "or reading the wrong step's pointers (q_{t-1} = psi_t(q_t): the pointers stored at step t name day t-1).")

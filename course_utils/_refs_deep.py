@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-__all__ = ["reference_reparameterize", "reference_bernoulli_elbo", "with_weights", "gan_step_case",
+__all__ = ["reference_reparameterize", "compare_differentiable", "reference_bernoulli_elbo", "with_weights", "gan_step_case",
+           "loss_case", "compare_scalar_loss",
            "reference_affine_flow_log_prob", "random_coupling_conditioner", "reference_coupling_forward"]
 
 
@@ -77,6 +78,17 @@ def reference_bernoulli_elbo(x, logits, mu, logvar):
     from . import vae
 
     return vae.elbo(x, logits, mu, logvar, likelihood="bernoulli").elbo
+
+
+def compare_differentiable(expected, got, *, rtol: float = 1e-5, atol: float = 1e-6) -> str | None:
+    """``compare_fn`` for a result that must carry gradients: where the reference's does (its inputs
+    require grad), the student's must too; then :func:`course_utils.exercises.compare` with the tolerances."""
+    from ._checker import compare
+
+    if getattr(expected, "requires_grad", False) and not getattr(got, "requires_grad", False):
+        return ("result carries no gradient back to the inputs (it was detached, or made with NumPy or "
+                "torch.tensor): build it from torch operations on mu, logvar and eps")
+    return compare(expected, got, rtol=rtol, atol=atol)
 
 
 # --- 09 · Generative adversarial networks -----------------------------------------------------------
@@ -213,6 +225,40 @@ def _shown(obj, text: str):
     names the networks and optimisers in a few words instead of printing their layers."""
     obj.__class__ = type(type(obj).__name__, (type(obj),), {"__repr__": lambda self: text})
     return obj
+
+
+def loss_case(*logits, label: str, **kwargs):
+    """A check case for a loss exercise whose tensor arguments are fresh leaves that require grad, so
+    that :func:`compare_scalar_loss` can tell a differentiable loss from a number."""
+    from ._checker import case
+
+    return case(*(t.detach().clone().requires_grad_(True) for t in logits), label=label, **kwargs)
+
+
+def compare_scalar_loss(expected, got, *, rtol: float = 1e-5, atol: float = 1e-6) -> str | None:
+    """``compare_fn`` for a loss exercise (cases from :func:`loss_case`): ``got`` must be a 0-d torch tensor
+    with a gradient back to the logits, as ``loss.backward()`` needs; then :func:`compare` with the tolerances.
+
+    Examples
+    --------
+    >>> import torch
+    >>> l = torch.zeros(2, requires_grad=True)
+    >>> compare_scalar_loss(l.mean(), l.mean().item()).startswith("result should be a 0-d torch tensor")
+    True
+    """
+    import torch
+
+    from ._checker import compare
+
+    if not isinstance(got, torch.Tensor):
+        return (f"result should be a 0-d torch tensor that carries a gradient (got a {type(got).__name__}): "
+                "return the loss tensor itself, not its .item() or float(); training calls loss.backward() on it")
+    if got.dim() != 0:
+        return f"result should be a 0-d tensor, one number for the batch (got shape {tuple(got.shape)})"
+    if got.grad_fn is None:
+        return ("result carries no gradient back to the logits (it was detached, or rebuilt with NumPy or "
+                "torch.tensor): compute it from the logits with torch operations only")
+    return compare(expected, got, rtol=rtol, atol=atol)
 
 
 # --- 10 · Training generative models ----------------------------------------------------------------

@@ -3,9 +3,11 @@ r"""Goodness-of-fit tests that judge a student's sampler against the distributio
 A sampling exercise cannot be checked by comparing numbers with a reference: two correct samplers that
 draw from ``rng`` in a different order give different samples. These tests compare a sample with the
 *true* distribution instead, each at a small significance level, so that a correct sampler fails with
-a known, tiny probability (:data:`ALPHA` for all the tests of one check together, by Bonferroni's
-bound) while a wrong one (ignored weights, variances for standard deviations, independent states
-instead of a Markov chain) fails almost surely at the sample sizes the notebooks use (n = 20,000).
+a known, tiny probability (at most :data:`ALPHA` for all the tests of one case together, by Bonferroni's
+bound; ``check_sampler`` applies them to each case, so a check with c cases fails a correct sampler with
+probability at most c · ALPHA) while a wrong one (ignored weights, variances for standard deviations,
+independent states instead of a Markov chain) fails almost surely at the sample sizes the notebooks use
+(n = 5,000 points or days per case).
 
 Every function returns ``None`` when the sample passes, or a sentence that says what is off.
 
@@ -29,7 +31,7 @@ from scipy import stats
 
 __all__ = ["ALPHA", "mixture_sample_problem", "chain_sample_problem", "gaussian_sample_problem"]
 
-#: Probability that a correct sampler fails one whole check (all its tests together).
+#: Probability that a correct sampler fails one case (all its tests together); a check adds it up over its cases.
 ALPHA = 1e-5
 
 
@@ -52,27 +54,47 @@ def _counts_problem(counts, probs, what: str, alpha: float) -> str | None:
 
 
 def _gaussian_problem(X, mean, cov, what: str, alpha: float) -> str | None:
-    """Whitened moment tests of the rows of X (n, D) against N(mean, cov); alpha shared by the tests."""
+    """Whitened moment and shape tests of the rows of X (n, D) against N(mean, cov); alpha shared by the tests.
+
+    The moments (mean, variances, correlations) come first. A sampler with the right moments but the wrong
+    shape (uniform or heavy-tailed noise) is caught by Kolmogorov-Smirnov tests of every whitened
+    coordinate against N(0, 1) (an asymmetric shape) and of the squared radius ``||u||^2`` against
+    chi^2_D (a symmetric one: too few or too many points far out). Bonferroni over all the tests.
+    """
     X = np.atleast_2d(X)
     n, D = X.shape
     if n < 2:
         return None
     L = np.linalg.cholesky(np.atleast_2d(cov))
     u = np.linalg.solve(L, (X - mean).T).T  # (n, D), N(0, I) under the hypothesis
-    n_tests = 1 + D + D * (D - 1) // 2
+    n_tests = 1 + D + D * (D - 1) // 2 + D + 1  # mean, variances, correlations; coordinate shapes, radius
     a = alpha / n_tests
     c = u - u.mean(0)  # centred: the spread tests do not see a shifted mean (and are independent of it)
     for d in range(D):
         if _two_sided_chi2(float((c[:, d] ** 2).sum()), n - 1) < a:
             spread = np.sqrt(np.diag(np.atleast_2d(np.cov(X.T))))
-            return (f"{what}: the standard deviations are {np.round(spread, 3).tolist()}, expected "
-                    f"{np.round(np.sqrt(np.diag(np.atleast_2d(cov))), 3).tolist()}")
+            problem = (f"{what}: the standard deviations are {np.round(spread, 3).tolist()}, expected "
+                       f"{np.round(np.sqrt(np.diag(np.atleast_2d(cov))), 3).tolist()}")
+            if D > 1:  # whitening mixes the dimensions: equal spreads with wrong correlations also land here
+                upper, sd = np.triu_indices(D, 1), np.sqrt(np.diag(cov))
+                problem += (f", and the correlations are {np.round(np.corrcoef(X.T)[upper], 2).tolist()}, "
+                            f"expected {np.round((cov / np.outer(sd, sd))[upper], 2).tolist()}")
+            return problem
     for d in range(D):
         for e in range(d + 1, D):
             if 2 * stats.norm.sf(abs(np.sqrt(n) * float((c[:, d] * c[:, e]).mean()))) < a:
-                return f"{what}: the correlation between dimensions {d} and {e} is wrong"
+                r, rho = np.corrcoef(X[:, d], X[:, e])[0, 1], cov[d, e] / np.sqrt(cov[d, d] * cov[e, e])
+                return f"{what}: the correlation between dimensions {d} and {e} is {r:.2f}, expected {rho:.2f}"
     if stats.chi2.sf(n * float((u.mean(0) ** 2).sum()), D) < a:  # spread first: a wrong spread moves the mean test too
         return f"{what}: the mean is {np.round(X.mean(0), 3).tolist()}, expected {np.round(mean, 3).tolist()}"
+    r2 = (u**2).sum(1)  # chi^2_D under the hypothesis
+    if min(stats.ks_1samp(u[:, d], stats.norm.cdf).pvalue for d in range(D)) < a \
+            or stats.ks_1samp(r2, stats.chi2(D).cdf).pvalue < a:
+        inner, outer = (100 * float(np.mean(r2 < stats.chi2(D).ppf(q))) for q in (0.6827, 0.9545))
+        where = ("within 1 standard deviation of the mean and {:.1f}% beyond 2" if D == 1 else
+                 "inside the ellipse that holds 68.3% of a normal's points and {:.1f}% outside the one for 95.4%")
+        return (f"{what}: the mean and spread are right but the shape is not normal: {inner:.1f}% of the points lie "
+                + where.format(100 - outer) + " (a normal distribution: 68.3% and 4.6%)")
     return None
 
 

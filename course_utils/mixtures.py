@@ -299,9 +299,9 @@ def fit_gmm(X, n_components, *, init="kmeans", max_iter=100, tol=1e-6, reg_covar
 
     Notes
     -----
-    Every iteration increases :math:`\frac1n\sum_n \log p(x_n)` or leaves it unchanged. Inside the
-    loop nothing is validated again: each M-step factorises every covariance once, and the next
-    E-step reuses the factors.
+    With ``reg_covar=0`` no iteration lowers :math:`\frac1n\sum_n \log p(x_n)`; with ``reg_covar > 0``
+    it can decrease slightly. Inside the loop nothing is validated again: each M-step factorises every
+    covariance once, and the next E-step reuses the factors.
 
     Examples
     --------

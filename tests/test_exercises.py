@@ -1,3 +1,5 @@
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -30,7 +32,7 @@ def test_wrong_answer_reports_first_failing_input_and_falls_back(capsys):
     def mine(x, scale=2.0):
         return np.asarray(x) * 2.0  # ignores scale
 
-    assert ex.check(mine, reference, CASES, hint="use scale") is reference
+    assert inspect.unwrap(ex.check(mine, reference, CASES, hint="use scale")) is reference
     out = capsys.readouterr().out
     assert "\u274c mine: wrong answer on matrix" in out
     assert "expected 3, got 2" in out and "Hint: use scale" in out
@@ -41,7 +43,7 @@ def test_unattempted_exercise_says_so(capsys):
     def mine(x, scale=2.0):
         raise NotImplementedError()
 
-    assert ex.check(mine, reference, CASES) is reference
+    assert inspect.unwrap(ex.check(mine, reference, CASES)) is reference
     assert "not attempted yet" in capsys.readouterr().out
 
 
@@ -174,7 +176,7 @@ def test_a_package_reference_is_named_in_the_fallback_message(capsys):
     X = np.array([[0.0], [2.0]])
     out_fn = ex.check(my_update_centers, ex.reference_update_centers,
                       [ex.case(X, np.array([0, 0]), np.array([[5.0], [7.0]]))])
-    assert out_fn is ex.reference_update_centers
+    assert inspect.unwrap(out_fn) is ex.reference_update_centers
     assert "`cu.exercises.reference_update_centers`" in capsys.readouterr().out
 
 
@@ -347,3 +349,27 @@ def test_coupling_references_against_the_formula_and_autograd():
         J = torch.autograd.functional.jacobian(lambda row: ex.reference_coupling_forward(row[None], mask,
                                                                                          conditioner)[0][0], x[i])
         torch.testing.assert_close(torch.linalg.slogdet(J)[1], log_det[i], rtol=1e-5, atol=1e-5)
+
+
+def test_rerunning_a_check_on_the_stand_in_is_not_a_pass(capsys):
+    """After a wrong answer the name holds the reference; checking that again must not print a pass."""
+    def mine(x, scale):
+        return x * scale + 1
+
+    stand_in = ex.check(mine, reference, CASES)
+    capsys.readouterr()
+    assert ex.check(stand_in, reference, CASES) is stand_in
+    out = capsys.readouterr().out
+    assert "not checked" in out and "correct" not in out
+    assert ex.check(reference, reference, CASES) is reference  # the bare reference, too
+    assert "not checked" in capsys.readouterr().out
+
+
+def test_rerunning_a_check_on_the_stand_in_fails_under_grading(monkeypatch):
+    def mine(x, scale):
+        return x * scale + 1
+
+    stand_in = ex.check(mine, reference, CASES)
+    monkeypatch.setenv("WORKBOOK_GRADING", "1")
+    with pytest.raises(ex.ExerciseFailure, match="not checked"):
+        ex.check(stand_in, reference, CASES)

@@ -261,3 +261,140 @@ def j_trace_mean(X, centers, labels):  # a mean over points instead of the sum
 def test_j_trace_check_rejects_common_mistakes(fn, message, capsys):
     passed, out = run_check(fn, ex.reference_j_trace, j_trace_cases(), capsys)
     assert not passed and message in out, out
+
+
+# ------------------------------------------------------------------ the notebook's wrappers: integer labels, no shortcuts
+
+# The names each check cell passes to cu.exercises.forbid_calls (c037, c040, c043); reference_* is always refused.
+ASSIGN_FORBIDDEN = ["assign_labels", "kmeans", "KMeans", "MiniBatchKMeans", "predict", "fit_predict",
+                    "pairwise_distances_argmin", "pairwise_distances_argmin_min", "NearestNeighbors", "kneighbors",
+                    "NearestCentroid", "KDTree", "cKDTree", "vq"]
+UPDATE_FORBIDDEN = ["update_centers", "kmeans", "KMeans", "MiniBatchKMeans", "NearestCentroid", "fit", "fit_predict"]
+J_TRACE_FORBIDDEN = ["kmeans", "KMeans", "MiniBatchKMeans"]
+
+
+def check_assign(fn, capsys):
+    wrapped = ex.forbid_calls(fn, ASSIGN_FORBIDDEN, rule="compute the nearest centre yourself")
+    out = ex.check(wrapped, cu.clustering.assign_labels, cases=assign_cases(), compare_fn=ex.compare_int_labels,
+                   hint="h")
+    return out is wrapped, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fn", [assign_loop, assign_cdist, assign_norm, assign_expanded])
+def test_notebook_assign_check_accepts_correct_solutions(fn, capsys):
+    passed, out = check_assign(fn, capsys)
+    assert passed, out
+
+
+def assign_float_loop(X, centers):  # right values, float dtype: C[labels] fails later
+    labels = np.zeros(len(X))
+    for j, x in enumerate(X):
+        labels[j] = np.argmin(((centers - x) ** 2).sum(1))
+    return labels
+
+
+def assign_list(X, centers):
+    return [int(np.argmin(((centers - x) ** 2).sum(1))) for x in X]
+
+
+def assign_shortcut(X, centers):
+    return cu.clustering.assign_labels(X, centers)
+
+
+def assign_sklearn(X, centers):
+    from sklearn.metrics import pairwise_distances_argmin
+    return pairwise_distances_argmin(X, centers)
+
+
+def assign_via_helper(X, centers):  # the shortcut hidden in a helper of the same module
+    return assign_shortcut(X, centers)
+
+
+@pytest.mark.parametrize("fn, message", [(assign_float_loop, "integers"), (assign_list, "integers"),
+                                         (assign_shortcut, "assign_labels"),
+                                         (assign_sklearn, "pairwise_distances_argmin"),
+                                         (assign_via_helper, "assign_labels")])
+def test_notebook_assign_check_rejects_float_labels_and_shortcuts(fn, message, capsys):
+    passed, out = check_assign(fn, capsys)
+    assert not passed and message in out, out
+
+
+def _compare_int_labels_cases():
+    assert ex.compare_int_labels(np.array([0, 1]), np.array([0, 1], dtype=np.int32)) is None
+    assert "differs at index" in ex.compare_int_labels(np.array([0, 1]), np.array([0, 0]))
+    assert "dtype bool" in ex.compare_int_labels(np.array([0, 1]), np.array([False, True]))
+
+
+def test_compare_int_labels():
+    _compare_int_labels_cases()
+
+
+def check_update(fn, capsys):
+    wrapped = ex.forbid_calls(ex.forbid_in_place(fn), UPDATE_FORBIDDEN, rule="compute the means yourself")
+    out = ex.check(wrapped, ex.reference_update_centers, cases=update_cases(), hint="h")
+    return out is wrapped, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fn", [update_loop, update_bincount, update_one_hot])
+def test_notebook_update_check_accepts_correct_solutions(fn, capsys):
+    passed, out = check_update(fn, capsys)
+    assert passed, out
+
+
+def update_shortcut_ref(X, labels, old_centers):
+    return ex.reference_update_centers(X, labels, old_centers)
+
+
+def update_shortcut_cu(X, labels, old_centers):
+    return cu.clustering.update_centers(X, labels, len(old_centers), old_centers=old_centers)
+
+
+@pytest.mark.parametrize("fn, message", [(update_shortcut_ref, "reference_update_centers"),
+                                         (update_shortcut_cu, "update_centers"),
+                                         (update_in_place, "in place")])
+def test_notebook_update_check_rejects_shortcuts(fn, message, capsys):
+    passed, out = check_update(fn, capsys)
+    assert not passed and message in out, out
+
+
+def check_j_trace(fn, capsys):
+    wrapped = ex.forbid_calls(fn, J_TRACE_FORBIDDEN, rule="use the two steps and kmeans_objective")
+    out = ex.check(wrapped, ex.reference_j_trace, cases=j_trace_cases(), hint="h")
+    return out is wrapped, capsys.readouterr().out
+
+
+def j_trace_cu_steps(X, centers, labels):  # allowed: the cu.clustering steps and J
+    J = cu.clustering.kmeans_objective
+    new_labels = cu.clustering.assign_labels(X, centers)
+    new_centers = cu.clustering.update_centers(X, new_labels, len(centers), old_centers=centers)
+    return J(X, centers, labels), J(X, centers, new_labels), J(X, new_centers, new_labels)
+
+
+@pytest.mark.parametrize("fn", [j_trace_cu_steps, j_trace_by_hand, j_trace_norms])
+def test_notebook_j_trace_check_accepts_correct_solutions(fn, capsys):
+    passed, out = check_j_trace(fn, capsys)
+    assert passed, out
+
+
+def j_trace_shortcut(X, centers, labels):
+    return ex.reference_j_trace(X, centers, labels)
+
+
+@pytest.mark.parametrize("fn, message", [(j_trace_shortcut, "reference_j_trace"),
+                                         (j_trace_library, "reference_update_centers"),
+                                         (j_trace_mean, "reference_update_centers")])  # via j_trace_library
+def test_notebook_j_trace_check_rejects_shortcuts(fn, message, capsys):
+    passed, out = check_j_trace(fn, capsys)
+    assert not passed and message in out, out
+
+
+def test_rerunning_a_check_cell_after_a_failure_keeps_later_cells_working(capsys):
+    def my_assign_labels(X, centers):
+        return np.zeros(len(X))  # float labels: rejected
+
+    fn = my_assign_labels
+    for _ in range(2):  # the check cell run twice, the definition once
+        fn = ex.check(ex.forbid_calls(fn, ASSIGN_FORBIDDEN, rule="r"), cu.clustering.assign_labels,
+                      cases=assign_cases(), compare_fn=ex.compare_int_labels)
+        np.testing.assert_array_equal(fn(X_CUST, INIT), cu.clustering.assign_labels(X_CUST, INIT))
+    assert "❌" in capsys.readouterr().out

@@ -81,10 +81,10 @@ def test_forbid_calls_finds_calls_attributes_imports_helpers_and_references():
 
 
 def test_forbid_calls_treats_a_reference_as_not_attempted(capsys):
-    # a check cell re-run after a failure passes the reference itself: report it as not attempted
+    # a check cell re-run after a failure passes the reference itself: report it as not checked
     out = ex.check(ex.forbid_calls(ex.reference_gaussian_mle, EX1_FORBIDDEN, rule="r"), ex.reference_gaussian_mle,
                    cases=[ex.case(np.array([1.0, 2.0]))])
-    assert out is ex.reference_gaussian_mle and "not attempted" in capsys.readouterr().out
+    assert out is ex.reference_gaussian_mle and "not checked" in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------ exercise 1: the Gaussian MLE

@@ -190,3 +190,27 @@ def test_notebook_cases_through_check_sampler(capsys):
                                    exercises.chain_sample_problem) is exercises.reference_sample_weather
     out = capsys.readouterr().out
     assert out.count("✅") == 2 and "moves out of state" in out
+
+
+def mixture_ignores_correlations(weights, means, covariances, n, rng):
+    """The right variances but no covariances: the marginal spreads agree, the correlations do not."""
+    z = rng.choice(len(weights), size=n, p=weights)
+    sd = np.sqrt(np.diagonal(covariances, axis1=1, axis2=2))  # (K, D)
+    return means[z] + sd[z] * rng.standard_normal((n, means.shape[1])), z
+
+
+def test_exercise1_message_shows_the_correlations_when_the_spreads_look_right():
+    params = MIXTURES["vowels"]
+    for seed in range(10):
+        problem = exercises.mixture_sample_problem(*params, N, None,
+                                                   mixture_ignores_correlations(*params, N, np.random.default_rng(seed)))
+        assert problem is not None and "correlation" in problem and "0.3" in problem.split("expected")[-1], (seed, problem)
+
+
+def test_exercise3_swapped_transition_indices_are_caught_on_a_short_path():
+    """Notebook 05's Exercise 3 case "5 days, one move from Sunny to Rainy": A[1, 0] is not A[0, 1]."""
+    start, A, means, stds = CHAINS["sunny/rainy"]
+    z, x = np.array([0, 0, 0, 1, 1]), np.array([25.0, 23.5, 21.0, 17.0, 15.5])
+    right = exercises.reference_joint_log_prob(start, A, means, stds, z, x)
+    swapped = right - np.log(A[0, 1]) + np.log(A[1, 0])
+    assert abs(right - swapped) > 0.5

@@ -76,3 +76,38 @@ def test_compare_transmat_update_names_wrong_counts():
     msg = exercises.compare_transmat_update(exercises.reference_hmm_reestimate_transmat(OBS, WEATHER),
                                             wrong / wrong.sum(axis=1, keepdims=True))
     assert "emission and beta at t+1" in msg
+
+
+def _viterbi(lp, lA, le, *, greedy=False, pointer_shift=0, max_axis=0):
+    """Viterbi with switches for the usual mistakes: a greedy path, the wrong step's pointers, max over j."""
+    T, N = le.shape
+    delta, back, best = lp + le[0], np.zeros((T, N), dtype=int), [int(np.argmax(lp + le[0]))]
+    for t in range(1, T):
+        scores = delta[:, None] + lA  # (N, N): from i to j
+        back[t], delta = scores.argmax(axis=0), scores.max(axis=max_axis) + le[t]
+        best.append(int(delta.argmax()))
+    path = np.empty(T, dtype=int)
+    path[-1] = delta.argmax()
+    for t in range(T - 1, 0, -1):
+        path[t - 1] = back[t - pointer_shift, path[t]]
+    return float(delta.max()), np.array(best) if greedy else path
+
+
+def test_compare_viterbi_accepts_a_loop_and_names_mistakes():
+    inputs = hmm.log_inputs(OBS, WEATHER)
+    expected = hmm.viterbi(*inputs)
+    assert exercises.compare_viterbi(expected, _viterbi(*inputs)) is None
+    assert exercises.compare_viterbi(expected, (expected[0], expected[1].astype(float))) is None
+    for mistake in ({"greedy": True}, {"pointer_shift": 1}):
+        msg = exercises.compare_viterbi(expected, _viterbi(*inputs, **mistake))
+        assert "trace-back" in msg and "greedy" in msg and "wrong step's pointers" in msg
+    assert "previous state i" in exercises.compare_viterbi(expected, _viterbi(*inputs, max_axis=1))
+    wrong_end = expected[1].copy()
+    wrong_end[-1] = (wrong_end[-1] + 1) % 3
+    assert "largest delta on the last day" in exercises.compare_viterbi(expected, (expected[0], wrong_end))
+
+
+def test_compare_viterbi_survives_malformed_answers():
+    expected = hmm.viterbi(*hmm.log_inputs(OBS, WEATHER))
+    assert "shape" in exercises.compare_viterbi(expected, (expected[0], expected[1][:3]))
+    assert exercises.compare_viterbi(expected, None)

@@ -149,3 +149,59 @@ def test_case_inputs_print_in_a_few_words_and_survive_a_deep_copy():
     assert isinstance(G, gan.Generator) and isinstance(opt_d, torch.optim.Adam)
     G2, _, opt_g2, _ = copy.deepcopy(c.args)[:4]
     assert repr(G2) == repr(G) and opt_g2.param_groups[0]["params"][0] is next(G2.parameters())
+
+
+# --- Exercises 1 and 2: the losses must come back as 0-d tensors that carry a gradient -----------------
+
+def _loss_cases():
+    gen = torch.Generator().manual_seed(1)
+    return [ex.loss_case(torch.zeros(4), torch.zeros(4), label="D unsure everywhere"),
+            ex.loss_case(3 * torch.randn(64, generator=gen), 3 * torch.randn(64, generator=gen), label="random"),
+            ex.loss_case(torch.randn(5, generator=gen), torch.randn(3, generator=gen), label="different sizes"),
+            ex.loss_case(torch.tensor([1e4, -1e4]), torch.tensor([-1e4, 1e4]), label="extreme logits")]
+
+
+def _check_d_loss(fn, capsys):
+    result = ex.check(fn, gan.discriminator_loss, cases=_loss_cases(), compare_fn=ex.compare_scalar_loss,
+                      hint="a hint")
+    return result is fn, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fn", [
+    lambda r, f: F.softplus(-r).mean() + F.softplus(f).mean(),
+    lambda r, f: (F.binary_cross_entropy_with_logits(r, torch.ones_like(r))
+                  + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))),
+    lambda r, f: -F.logsigmoid(r).mean() - F.logsigmoid(-f).mean(),
+])
+def test_the_loss_check_accepts_differentiable_scalar_losses(fn, capsys):
+    accepted, out = _check_d_loss(fn, capsys)
+    assert accepted, out
+
+
+@pytest.mark.parametrize("fn, says", [
+    (lambda r, f: (F.softplus(-r).mean() + F.softplus(f).mean()).item(), "0-d torch tensor that carries a gradient"),
+    (lambda r, f: float((F.softplus(-r).mean() + F.softplus(f).mean()).detach()), "got a float"),
+    (lambda r, f: torch.tensor((F.softplus(-r).mean() + F.softplus(f).mean()).item()), "carries no gradient"),
+    (lambda r, f: (F.softplus(-r).mean() + F.softplus(f).mean()).detach(), "carries no gradient"),
+    (lambda r, f: (F.softplus(-r).mean() + F.softplus(f).mean()).reshape(1), "got shape (1,)"),
+    (lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum(), "result should be"),
+    (lambda r, f: -torch.log(torch.sigmoid(r)).mean() - torch.log(1 - torch.sigmoid(f)).mean(), "inf"),
+])
+def test_the_loss_check_rejects_numbers_and_non_differentiable_results(fn, says, capsys):
+    accepted, out = _check_d_loss(fn, capsys)
+    assert not accepted
+    assert says in out and "Hint: a hint" in out, out
+
+
+def test_the_generator_loss_check_rejects_item_and_accepts_logsigmoid(capsys):
+    def good(logits, kind="non_saturating"):
+        return F.logsigmoid(-logits).mean() if kind == "minimax" else -F.logsigmoid(logits).mean()
+
+    def floats(logits, kind="non_saturating"):
+        return gan.generator_loss(logits, kind=kind).item()
+
+    cases = [ex.loss_case(torch.linspace(-3, 3, 7), label="ns"),
+             ex.loss_case(torch.linspace(-3, 3, 7), kind="minimax", label="mm")]
+    assert ex.check(good, gan.generator_loss, cases=cases, compare_fn=ex.compare_scalar_loss) is good
+    assert ex.check(floats, gan.generator_loss, cases=cases, compare_fn=ex.compare_scalar_loss) is not floats
+    assert "0-d torch tensor" in capsys.readouterr().out
