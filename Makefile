@@ -15,7 +15,7 @@ JOBS   ?= 2
 SEEDS  ?= 1 2
 fast_flag := $(if $(filter 1 true True yes,$(FAST)),--fast,)
 
-.PHONY: help venv workbook test unit notebooks lint student lab stamp grade clean seeds html-check release
+.PHONY: help venv workbook test unit notebooks lint student lab stamp grade clean seeds html-check release colab-sim
 
 help:
 	@echo "make workbook [FAST=1] [SEED=0] [DEVICE=auto|cpu|cuda|mps] [NB='01 06']  execute notebooks, build build/"
@@ -26,6 +26,7 @@ help:
 	@echo "make lab       JupyterLab on notebooks/"
 	@echo "make student   student release in build/student/"
 	@echo "make grade SUBMISSIONS='submissions/*/06-*.ipynb'  grade a class: build/grades/grades.csv + feedback pages"
+	@echo "make colab-sim [NB='06 08']  simulate Colab: fresh env, stand-in google.colab, setup cell, notebooks"
 	@echo "make release [NB='06 08']  nbgrader course directory in build/nbgrader (sources validated, release generated)"
 	@echo "make stamp     write the repository URL (course_utils/_config.py) into every notebook"
 
@@ -72,6 +73,11 @@ student: $(STAMP)
 # The built pages in a real browser with the network off (needs Debian's chromium; run after `make workbook`).
 html-check: $(STAMP)
 	$(PY) tools/check_html_offline.py
+
+# Colab, as far as it can be tried here: a fresh environment with Colab's packages, a stand-in google.colab,
+# the setup cell pointed at a local clone; then notebooks 06 and 08 top to bottom (tools/colab_sim.sh).
+colab-sim:
+	NOTEBOOKS="$(or $(NB),06 08)" bash tools/colab_sim.sh
 
 # An nbgrader course directory (build/nbgrader): every source validated by nbgrader, the release generated.
 # Then, in build/nbgrader: nbgrader collect / autograde NN-name / generate_feedback NN-name / export.
