@@ -59,7 +59,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check course_utils tests benchmarks tools notebooks
 
 unit: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile tests
 
 notebooks: $(STAMP) student
 	WORKBOOK_FAST=1 WORKBOOK_UNATTENDED=1 MPLBACKEND=Agg OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
