@@ -17,11 +17,14 @@ def printed(path) -> list[str]:
     nb = json.loads(path.read_text(encoding="utf-8"))
     shown = []
     for cell in nb["cells"]:
+        # a cell's printed text may reach the notebook in chunks that differ from run to run: join them
+        text = ""
         for out in cell.get("outputs", []):
-            text = out.get("text", "") if out["output_type"] == "stream" else out.get("data", {}).get("text/plain", "")
-            text = "".join(text) if isinstance(text, list) else text
             if out["output_type"] == "stream" and out.get("name") == "stderr":
                 continue  # warnings and progress bars
+            part = out.get("text", "") if out["output_type"] == "stream" else out.get("data", {}).get("text/plain", "")
+            text += "".join(part) if isinstance(part, list) else part
+        if text:
             shown.append(_TIMING.sub("<time>", text))
     return shown
 
