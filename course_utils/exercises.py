@@ -73,8 +73,6 @@ from ._refs_deep import (
     reference_reparameterize,
     with_weights,
 )
-from ._refs_eval import *  # noqa: F403  (notebooks 11-12; their names join __all__ below)
-from ._refs_intro import *  # noqa: F403  (notebooks 03-04; their names join __all__ below)
 from ._sampler_tests import chain_sample_problem, gaussian_sample_problem, mixture_sample_problem
 
 __all__ = ["Case", "case", "check", "check_sampler", "check_value", "ExerciseFailure", "grading_mode", "compare",
@@ -91,9 +89,11 @@ __all__ = ["Case", "case", "check", "check_sampler", "check_value", "ExerciseFai
            # 08-10 (_refs_deep)
            "reference_reparameterize", "compare_differentiable", "reference_bernoulli_elbo", "with_weights", "gan_step_case",
            "loss_case", "compare_scalar_loss", "reference_affine_flow_log_prob", "random_coupling_conditioner", "reference_coupling_forward"]
-__all__ += __import__("course_utils._refs_intro", fromlist=["*"]).__all__  # notebooks 03-04
-__all__ += __import__("course_utils._refs_eval", fromlist=["*"]).__all__  # notebooks 11-12
-
+# The later notebooks' references join this namespace and __all__: 03-04 (_refs_intro), 11-12 (_refs_eval),
+# 13 (_refs_style), 14 (_refs_diffusion), 15-16 (_refs_ethics). None of them imports torch at import time.
+for _name in ("_refs_intro", "_refs_eval", "_refs_style", "_refs_diffusion", "_refs_ethics"):
+    _module = __import__(f"course_utils.{_name}", fromlist=["*"])
+    globals().update({n: getattr(_module, n) for n in _module.__all__}); __all__ += _module.__all__  # noqa: E702
 
 
 # --- 01 · Introduction to unsupervised learning ---------------------------------------------------
