@@ -13,11 +13,11 @@ seconds are the fairer number on a shared machine). Sample grids are written as 
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from _timing import Timer  # benchmarks/ is on sys.path when a script runs
 from sklearn.datasets import load_digits, make_moons
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import train_test_split
@@ -26,15 +26,6 @@ from course_utils import datasets, flows, gan, metrics, vae
 
 ROWS: list[tuple] = []
 VERBOSE = False
-
-
-class Timer:
-    def __enter__(self):
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc):
-        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
 
 
 def row(model, metric, value, target, timer=None):

@@ -18,10 +18,10 @@ shared machine).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
+from _timing import Timer  # benchmarks/ is on sys.path when a script runs
 from sklearn.datasets import make_moons
 from sklearn.mixture import GaussianMixture
 
@@ -46,18 +46,16 @@ def run_seed(seed, args):
     schedule = diffusion.Schedule(args.T, kind=args.kind)
     kwargs = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("batch_size", args.batch_size))
               if v is not None}
-    wall, cpu = time.perf_counter(), time.process_time()
-    diffusion.train_diffusion(model, X, schedule=schedule, seed=seed, progress=False, **kwargs)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    t0 = time.perf_counter()
-    X_diff = diffusion.sample(model, schedule, args.n, seed=seed, method=args.method, steps=args.steps).numpy()
-    sample_s = time.perf_counter() - t0
+    with Timer() as training:
+        diffusion.train_diffusion(model, X, schedule=schedule, seed=seed, progress=False, **kwargs)
+    with Timer() as sampling:
+        X_diff = diffusion.sample(model, schedule, args.n, seed=seed, method=args.method, steps=args.steps).numpy()
     ed_diff, ed_gmm = metrics.energy_distance(X_diff, X_test), metrics.energy_distance(X_gmm, X_test)
     ed_floor = metrics.energy_distance(X_floor, X_test)
     pr_diff, pr_gmm = metrics.precision_recall(X_test, X_diff), metrics.precision_recall(X_test, X_gmm)
     return dict(seed=seed, K=gmm.n_components, ed_diff=ed_diff, ed_gmm=ed_gmm, ed_floor=ed_floor,
-                p_diff=pr_diff[0], r_diff=pr_diff[1], p_gmm=pr_gmm[0], r_gmm=pr_gmm[1], wall=wall, cpu=cpu,
-                sample_s=sample_s)
+                p_diff=pr_diff[0], r_diff=pr_diff[1], p_gmm=pr_gmm[0], r_gmm=pr_gmm[1], wall=training.wall, cpu=training.cpu,
+                sample_s=sampling.wall)
 
 
 def main(argv=None):

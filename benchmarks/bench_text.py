@@ -14,21 +14,11 @@ the fairer number on a shared machine). The uniform model over the 96 characters
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+from _timing import Timer  # benchmarks/ is on sys.path when a script runs
 
 from course_utils import text
-
-
-class Timer:
-    def __enter__(self):
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc):
-        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
-
 
 NAMES = {0: "uniform", 1: "unigram", 2: "bigram", 3: "trigram", 4: "4-gram", 5: "5-gram"}
 
