@@ -78,7 +78,8 @@ def test_fruit_groups_are_separable_by_their_means():
 def test_provenance_table_lists_every_loader():
     with open(datasets.data_dir() / "provenance.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert {r["loader"] for r in rows} == set(LOADERS) | {"text.load_pydoc_corpus"}
+    assert {r["loader"] for r in rows} == set(LOADERS) | {"text.load_pydoc_corpus", "sklearn.datasets.load_breast_cancer",
+                                                       "sklearn.datasets.load_sample_image"}
     assert all(r["license"] and r["source"] for r in rows)
 
 
