@@ -178,7 +178,8 @@ class RandomFeatures(nn.Module):
 
     Scale s (s = 0, ..., n_scales - 1) is a 3 x 3 convolution with ``channels[s]`` random filters and a
     ReLU, applied to the previous scale's output average-pooled by 2 (scale 0 sees the image itself), so
-    scale s works on a grid 2^s times coarser and its features see ever larger patches (see
+    scale s works on a grid 2^s times coarser (rounded up: an odd side's last row or column is pooled on
+    its own, so every pixel reaches every scale) and its features see ever larger patches (see
     :attr:`receptive_field`). Filters are drawn from N(0, 2 / fan_in) (He initialisation, which keeps the
     activations' scale from layer to layer) and stored as buffers: nothing here is trained. Borders are
     reflect-padded. The input is centred (x - 0.5) first.
@@ -235,12 +236,14 @@ class RandomFeatures(nn.Module):
         return max(self.receptive_field, 2 ** self.n_scales)
 
     def forward(self, x):
-        """Features of x (B, 3, H, W) in [0, 1]: a list of n_scales maps (B, C_s, H / 2^s, W / 2^s)."""
+        """Features of x (B, 3, H, W) in [0, 1]: a list of n_scales maps (B, C_s, ceil(H / 2^s), ceil(W / 2^s))."""
         h = x - 0.5  # (B, 3, H, W)
         out = []
         for s in range(self.n_scales):
             if s > 0:
-                h = F.avg_pool2d(h, 2)  # (B, C_{s-1}, H / 2^s, W / 2^s)
+                # ceil_mode: with floor pooling an odd side's last row would reach no coarser scale, and
+                # nothing but scale 0's style term would hold it (a band of style colour along the border)
+                h = F.avg_pool2d(h, 2, ceil_mode=True)  # (B, C_{s-1}, ceil(H / 2^s), ceil(W / 2^s))
             w = getattr(self, f"weight{s}")
             h = F.relu(F.conv2d(F.pad(h, (1, 1, 1, 1), mode="reflect"), w))  # (B, C_s, H / 2^s, W / 2^s)
             out.append(h)
@@ -286,7 +289,7 @@ def transfer(content, style, *, steps: int = 100, content_weight: float = 1.0, s
     optimizer : {"lbfgs", "adam"}
         L-BFGS (the default, as in Gatys et al.: it reaches a low loss in far fewer steps) or Adam.
     lr : float, optional
-        Step size; default 1.0 for L-BFGS, 0.02 (in pixel units) for Adam.
+        Step size; default 1.0 for L-BFGS, 0.05 for Adam (on the logits u of the pixels sigmoid(u)).
     seed : int, torch.Generator or None
         Draws the extractor's filters (when ``extractor`` is None) and the noise start.
     device : str or torch.device, optional

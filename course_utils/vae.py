@@ -1,10 +1,9 @@
 r"""Variational autoencoders: the reparameterisation trick, the ELBO, an MLP VAE and its training loop.
 
 The maths lives in pure functions (:func:`reparameterize`, :func:`gaussian_kl`, :func:`kl_per_dimension`,
-:func:`elbo`, :func:`iwae_log_likelihood`); :class:`VAE` holds the networks and :func:`train_vae` runs the
-loop. All log-likelihoods are in nats and are *per sample* (summed over data or latent dimensions).
-Randomness comes from a ``seed`` argument (an int, a ``torch.Generator`` or ``None``), never from the
-global generator. :func:`train_vae` lives in ``_vae_training.py``, on the shared training core.
+:func:`elbo`, :func:`iwae_log_likelihood`); :class:`VAE` holds the networks; :func:`train_vae`
+(``_vae_training.py``) and :class:`ConditionalVAE` (``_vae_conditional.py``) run on the shared training core.
+Log-likelihoods are in nats, per sample; randomness comes from ``seed`` (an int or a Generator), never global.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import _training as tr
+from ._vae_conditional import ConditionalVAE, CVAEHistory, train_cvae
 from ._vae_training import VAEHistory, train_vae
 from ._validation import (
     as_float_tensor,
@@ -27,7 +27,7 @@ from ._validation import (
 )
 
 __all__ = ["reparameterize", "gaussian_kl", "kl_per_dimension", "elbo", "ELBOTerms", "VAE", "train_vae",
-           "VAEHistory", "iwae_log_likelihood", "pick_beta"]
+           "VAEHistory", "iwae_log_likelihood", "pick_beta", "ConditionalVAE", "CVAEHistory", "train_cvae"]
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 _LOG_2PI = math.log(2.0 * math.pi)

@@ -207,3 +207,19 @@ def test_draw_texture():
     assert len(np.unique(img.reshape(-1, 3), axis=0)) == 2
     with pytest.raises(ValueError, match="kind must be one of"):
         style.draw_texture("swirls")
+
+
+def test_every_pixel_reaches_every_scale_when_the_side_is_not_a_multiple_of_the_pooling():
+    # 85 rows (china.jpg at 85 x 128): floor pooling dropped row 84 from scales 1-3, which left it to scale 0's
+    # style term alone and painted a band of style colour along the bottom of transferred images
+    net = style.RandomFeatures(n_scales=4, channels=4, seed=0)
+    x = torch.rand(1, 3, 85, 43, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    feats = net(x)
+    assert [tuple(f.shape[-2:]) for f in feats] == [(85, 43), (43, 22), (22, 11), (11, 6)]
+    for s, f in enumerate(feats):
+        (grad,) = torch.autograd.grad(f.sum(), x, retain_graph=True)
+        rows, cols = grad.abs().sum((0, 1, 3)), grad.abs().sum((0, 1, 2))  # (85,), (43,)
+        assert bool((rows > 0).all()) and bool((cols > 0).all()), f"scale {s} misses some border pixels"
+    # an odd-sized pooling window at the border averages the pixels it has (no zeros counted in)
+    const = torch.full((1, 3, 21, 21), 0.7)
+    torch.testing.assert_close(net(const)[-1][..., -1, -1], net(const)[-1][..., 0, 0], rtol=0, atol=1e-6)
