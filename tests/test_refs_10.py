@@ -16,10 +16,17 @@ from course_utils import exercises as ex  # noqa: E402
 torch.set_num_threads(1)
 
 
-def _accepted(student, reference, cases, capsys, **options):
-    result = ex.check(student, reference, cases=cases, name="student", hint="a hint", **options)
+def _accepted(student, reference, cases, capsys, forbid=(), **options):
+    """Run the notebook's check on ``student``, wrapped with forbid_calls as the check cell does."""
+    wrapped = ex.forbid_calls(student, list(forbid), rule="the notebook's rule") if forbid else student
+    result = ex.check(wrapped, reference, cases=cases, name="student", hint="a hint", **options)
     out = capsys.readouterr().out
-    return result is student, out
+    return result is wrapped, out
+
+
+_FORBID_COVERAGE = ["mode_coverage"]
+_FORBID_BETA = ["pick_beta"]
+_FORBID_COUPLING = ["__self__", "AffineCoupling"]
 
 
 # --- Exercise 1: modes covered and the high-quality fraction -------------------------------------------
@@ -75,16 +82,26 @@ def coverage_share_of_good(samples, centers, std):  # mistake: 1% of the good sa
     return int((counts >= 0.01 * good.sum()).sum()), float(good.mean())
 
 
-@pytest.mark.parametrize("fn", [metrics.mode_coverage, coverage_loop, coverage_scipy])
+def coverage_by_library(samples, centers, std):  # not allowed: the function the check compares with
+    return metrics.mode_coverage(samples, centers, std)
+
+
+@pytest.mark.parametrize("fn", [coverage_loop, coverage_scipy])
 def test_mode_coverage_check_accepts_correct_solutions(fn, capsys):
-    accepted, out = _accepted(fn, metrics.mode_coverage, _coverage_cases(), capsys)
+    accepted, out = _accepted(fn, metrics.mode_coverage, _coverage_cases(), capsys, forbid=_FORBID_COVERAGE)
     assert accepted, out
 
 
 @pytest.mark.parametrize("fn", [coverage_one_std, coverage_counts_all_nearest, coverage_share_of_good])
 def test_mode_coverage_check_rejects_mistakes(fn, capsys):
-    accepted, out = _accepted(fn, metrics.mode_coverage, _coverage_cases(), capsys)
+    accepted, out = _accepted(fn, metrics.mode_coverage, _coverage_cases(), capsys, forbid=_FORBID_COVERAGE)
     assert not accepted and "Hint: a hint" in out
+
+
+def test_mode_coverage_check_refuses_the_library_call(capsys):
+    accepted, out = _accepted(coverage_by_library, metrics.mode_coverage, _coverage_cases(), capsys,
+                              forbid=_FORBID_COVERAGE)
+    assert not accepted and "mode_coverage" in out
 
 
 # --- Exercise 2: pick beta -----------------------------------------------------------------------------
@@ -125,16 +142,33 @@ def pick_assumes_sorted(sweep, max_distortion):  # mistake: the last entry withi
     return best
 
 
-@pytest.mark.parametrize("fn", [vae.pick_beta, pick_sorted, pick_numpy])
+def pick_beta(sweep, max_distortion):  # the student's name for it; this one calls the library
+    return vae.pick_beta(sweep, max_distortion)
+
+
+def pick_running_best(sweep, max_distortion):  # correct: one pass, keeping the best entry so far
+    best = None
+    for entry in sweep:
+        if entry["distortion"] <= max_distortion and (best is None or entry["rate"] < best["rate"]):
+            best = entry
+    return None if best is None else best["beta"]
+
+
+@pytest.mark.parametrize("fn", [pick_sorted, pick_numpy, pick_running_best])
 def test_pick_beta_check_accepts_correct_solutions(fn, capsys):
-    accepted, out = _accepted(fn, vae.pick_beta, _BETA_CASES, capsys)
+    accepted, out = _accepted(fn, vae.pick_beta, _BETA_CASES, capsys, forbid=_FORBID_BETA)
     assert accepted, out
 
 
 @pytest.mark.parametrize("fn", [pick_strict, pick_largest_beta, pick_assumes_sorted])
 def test_pick_beta_check_rejects_mistakes(fn, capsys):
-    accepted, _ = _accepted(fn, vae.pick_beta, _BETA_CASES, capsys)
+    accepted, _ = _accepted(fn, vae.pick_beta, _BETA_CASES, capsys, forbid=_FORBID_BETA)
     assert not accepted
+
+
+def test_pick_beta_check_refuses_the_library_call(capsys):
+    accepted, out = _accepted(pick_beta, vae.pick_beta, _BETA_CASES, capsys, forbid=_FORBID_BETA)
+    assert not accepted and "pick_beta" in out
 
 
 # --- Exercise 3: the one-dimensional affine flow -------------------------------------------------------
@@ -221,23 +255,56 @@ def coupling_batch_sum(x, mask, conditioner):  # mistake: one log-determinant fo
     return mask * x + (1 - mask) * (x * torch.exp(s) + t), s.sum()
 
 
+def coupling_log_of_product(x, mask, conditioner):
+    # correct: the log of the product of the diagonal entries, written literally
+    s, t = conditioner(mask * x)
+    diagonal = mask + (1 - mask) * torch.exp(s)  # (B, d): 1 for the pass-through coordinates
+    return mask * x + (1 - mask) * (x * torch.exp(s) + t), torch.log(diagonal.prod(dim=1))
+
+
 def coupling_inverse_scale(x, mask, conditioner):  # mistake: divides by exp(s), as the inverse does
     s, t = conditioner(mask * x)
     return mask * x + (1 - mask) * (x * torch.exp(-s) + t), s.sum(1)
 
 
-@pytest.mark.parametrize("fn", [ex.reference_coupling_forward, coupling_without_masks, coupling_with_where])
+def coupling_sum_of_scales(x, mask, conditioner):  # mistake: sums the scales e^s, not their logs
+    s, t = conditioner(mask * x)
+    return mask * x + (1 - mask) * (x * torch.exp(s) + t), ((1 - mask) * torch.exp(s)).sum(1)
+
+
+def coupling_unsummed(x, mask, conditioner):  # mistake: one log-scale per coordinate, not one number per row
+    s, t = conditioner(mask * x)
+    return mask * x + (1 - mask) * (x * torch.exp(s) + t), s
+
+
+def coupling_no_log_det(x, mask, conditioner):  # mistake: treats the layer as volume-preserving
+    s, t = conditioner(mask * x)
+    return mask * x + (1 - mask) * (x * torch.exp(s) + t), torch.zeros(len(x))
+
+
+def coupling_by_layer(x, mask, conditioner):  # not allowed: runs the layer itself
+    return conditioner.__self__(x)
+
+
+@pytest.mark.parametrize("fn", [coupling_without_masks, coupling_with_where, coupling_log_of_product])
 def test_coupling_check_accepts_correct_solutions(fn, capsys):
     accepted, out = _accepted(fn, ex.reference_coupling_forward, _coupling_cases(), capsys,
-                              rtol=1e-5, atol=1e-6)
+                              forbid=_FORBID_COUPLING, rtol=1e-5, atol=1e-6)
     assert accepted, out
 
 
-@pytest.mark.parametrize("fn", [coupling_unmasked_input, coupling_batch_sum, coupling_inverse_scale])
+@pytest.mark.parametrize("fn", [coupling_unmasked_input, coupling_batch_sum, coupling_inverse_scale,
+                                coupling_sum_of_scales, coupling_unsummed, coupling_no_log_det])
 def test_coupling_check_rejects_mistakes(fn, capsys):
     accepted, _ = _accepted(fn, ex.reference_coupling_forward, _coupling_cases(), capsys,
-                            rtol=1e-5, atol=1e-6)
+                            forbid=_FORBID_COUPLING, rtol=1e-5, atol=1e-6)
     assert not accepted
+
+
+def test_coupling_check_refuses_the_layer_itself(capsys):
+    accepted, out = _accepted(coupling_by_layer, ex.reference_coupling_forward, _coupling_cases(), capsys,
+                              forbid=_FORBID_COUPLING, rtol=1e-5, atol=1e-6)
+    assert not accepted and "__self__" in out
 
 
 def test_the_conditioner_is_zero_on_the_pass_through_columns():
