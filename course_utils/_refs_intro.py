@@ -286,8 +286,14 @@ def compare_anomaly_report(expected: AnomalyReport, got) -> str | None:
     want = (hits / max(int(flagged.sum()), 1), hits / max(int(anomaly.sum()), 1))
     if np.allclose((precision, recall), want[::-1]) and not np.isclose(*want):
         return "precision and recall are swapped: precision divides by the flagged points, recall by the anomalies"
+    for above in (test > t, test >= t):  # the right threshold, the wrong side of it
+        up = int(np.sum(above & anomaly))
+        if np.allclose((precision, recall), (up / max(int(above.sum()), 1), up / max(int(anomaly.sum()), 1))) \
+                and not np.allclose((precision, recall), want):
+            return ("you flag the test points above the threshold; anomalies are the improbable points, so flag "
+                    "those below it")
     for name, g, w in (("precision", precision, want[0]), ("recall", recall, want[1])):
         if not np.isclose(g, w, rtol=1e-9, atol=1e-12):
-            return (f"with your threshold {t:.4g}, {int(flagged.sum())} test points are flagged, {hits} of them "
+            return (f"the threshold {t:.4g} should flag the {int(flagged.sum())} test points below it, {hits} of them "
                     f"anomalies (of {int(anomaly.sum())}): {name} should be {w:.6g} (got {g:.6g})")
     return None

@@ -166,6 +166,14 @@ def report_sorted(train, test, is_anomaly, rate):
     return t, hits / np.sum(test < t), hits / np.sum(is_anomaly)
 
 
+def report_above(train, test, is_anomaly, rate):
+    """The right threshold, the wrong side: flags the likely points."""
+    t = np.sort(train)[int(rate * len(train))]
+    flagged = test > t
+    hits = np.sum(flagged & is_anomaly)
+    return t, hits / max(np.sum(flagged), 1), hits / np.sum(is_anomaly)
+
+
 @pytest.mark.parametrize("fn", [report_percentile, report_sorted])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_anomaly_accepts_other_quantile_rules(fn, seed):
@@ -187,6 +195,7 @@ def test_anomaly_worked_example():
         ex.reference_anomaly_report(tr, te, a, r))[1:][::-1], "swapped"),
     (lambda tr, te, a, r: (*tuple(ex.reference_anomaly_report(tr, te, a, r))[:2], 0.123), "recall should be"),
     (lambda tr, te, a, r: (1.0, 2.0), "threshold, precision, recall"),
+    (lambda tr, te, a, r: report_above(tr, te, a, r), "above the threshold"),
 ])
 def test_anomaly_rejects_common_mistakes(mistake, message):
     args = anomaly_case(0)
