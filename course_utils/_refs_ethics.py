@@ -1,4 +1,4 @@
-"""Exercise references of notebooks 15 and 16 (ethics, conclusion), used as ``cu.exercises.<name>``.
+"""Exercise references of notebook 15 (ethics), used as ``cu.exercises.<name>``.
 
 Nothing here imports torch at import time: each function that needs it imports it itself.
 """

@@ -90,8 +90,9 @@ __all__ = ["Case", "case", "check", "check_sampler", "check_value", "ExerciseFai
            "reference_reparameterize", "compare_differentiable", "reference_bernoulli_elbo", "with_weights", "gan_step_case",
            "loss_case", "compare_scalar_loss", "reference_affine_flow_log_prob", "random_coupling_conditioner", "reference_coupling_forward"]
 # The later notebooks' references join this namespace and __all__: 03-04 (_refs_intro), 11-12 (_refs_eval),
-# 13 (_refs_style), 14 (_refs_diffusion), 15-16 (_refs_ethics). None of them imports torch at import time.
-for _name in ("_refs_intro", "_refs_eval", "_refs_style", "_refs_diffusion", "_refs_ethics"):
+# 13 (_refs_style), 14 (_refs_diffusion), 15 (_refs_ethics), 16 (_refs_conclusion). None of them imports torch at import time.
+for _name in ("_refs_intro", "_refs_eval", "_refs_style", "_refs_diffusion", "_refs_ethics",
+              "_refs_conclusion"):
     _module = __import__(f"course_utils.{_name}", fromlist=["*"])
     globals().update({n: getattr(_module, n) for n in _module.__all__}); __all__ += _module.__all__  # noqa: E702
 
