@@ -54,17 +54,24 @@ def _close(a: float, b: float) -> bool:
     return bool(np.isfinite(a) and np.isfinite(b) and math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9))
 
 
+def _scalar_diff(expected, got) -> tuple[str | None, float | None]:
+    """:func:`compare`'s message and, when the answer is wrong but one number, that number (else None)."""
+    diff = compare(expected, got)
+    if diff is None:
+        return None, None
+    try:
+        return diff, float(np.asarray(got, dtype=float))
+    except (TypeError, ValueError):
+        return diff, None
+
+
 def compare_kl(expected, got) -> str | None:
     """``compare_fn`` for a discrete-KL exercise: :func:`compare`, then a guess at the unit if it differs.
 
     A value that is the right one divided by log 2 is in bits (``np.log2``), not nats.
     """
-    diff = compare(expected, got)
-    if diff is None:
-        return None
-    try:
-        value = float(np.asarray(got, dtype=float))
-    except (TypeError, ValueError):
+    diff, value = _scalar_diff(expected, got)
+    if value is None:
         return diff
     if expected != 0 and _close(value * math.log(2.0), float(expected)):
         return diff + " -- that is the answer in bits; the workbook's KL is in nats (natural logarithm)"
@@ -76,12 +83,8 @@ def compare_inception_score(expected, got) -> str | None:
 
     A value that equals log(expected) is the exponent without the exponential.
     """
-    diff = compare(expected, got)
-    if diff is None:
-        return None
-    try:
-        value = float(np.asarray(got, dtype=float))
-    except (TypeError, ValueError):
+    diff, value = _scalar_diff(expected, got)
+    if value is None:
         return diff
     if expected != 1 and _close(value, math.log(float(expected))):
         return diff + " -- that is log(IS): the score is the exponential of the mean KL"
@@ -174,12 +177,8 @@ def reference_memorisation_ratio(samples, train, test) -> float:
 
 def compare_memorisation_ratio(expected, got) -> str | None:
     """``compare_fn`` for the memorisation exercise: :func:`compare`, then a guess at the mistake."""
-    diff = compare(expected, got)
-    if diff is None:
-        return None
-    try:
-        value = float(np.asarray(got, dtype=float))
-    except (TypeError, ValueError):
+    diff, value = _scalar_diff(expected, got)
+    if value is None:
         return diff
     if expected not in (0, 1) and _close(value * float(expected), 1.0):
         return diff + " -- that is the inverse: the training distances go on top, the test distances below"
@@ -217,12 +216,8 @@ def compare_scaling_exponent(expected, got) -> str | None:
     if arr is not None and arr.size == 2:
         return (f"result should be one number, the slope (got {len(arr)} numbers: np.polyfit returns the "
                 "slope and the intercept together)")
-    diff = compare(expected, got)
-    if diff is None:
-        return None
-    try:
-        value = float(np.asarray(got, dtype=float))
-    except (TypeError, ValueError):
+    diff, value = _scalar_diff(expected, got)
+    if value is None:
         return diff
     if expected not in (0, 1, -1) and _close(value * float(expected), 1.0):
         return diff + " -- that is 1/slope: the sizes go on the horizontal axis, the times on the vertical one"
