@@ -48,16 +48,18 @@ class DiffusionHistory(tr.TrainingHistory):
     """
 
 
-def train_diffusion(model: nn.Module, data, *, schedule, epochs: int = 2000, batch_size: int = 1000,
-                    lr: float = 3e-3, lr_schedule: str = "cosine", weight_decay: float = 0.0, validation=None,
+def train_diffusion(model: nn.Module, data, *, schedule, epochs: int = 8000, batch_size: int = 1000,
+                    lr: float = 5e-3, lr_schedule: str = "cosine", weight_decay: float = 0.0, validation=None,
                     device=None, progress: bool = True, seed=None,
                     max_grad_norm: float | None = 1.0, ema_decay: float | None = None) -> DiffusionHistory:
     """Fit an ε-predicting network with Adam on the simple DDPM loss (:func:`diffusion_loss`).
 
     The defaults are the configuration measured in ``benchmarks/bench_diffusion.py`` on two moons
-    (2,000 points, about 45 CPU seconds on one thread): ``train_diffusion(Denoiser(2, seed=0), X,
-    schedule=Schedule(), seed=0)`` is the recommended run. Its samples are close to, but so far not
-    better than, a BIC-chosen Gaussian mixture's by energy distance (``benchmarks/NOTES_diffusion.md``).
+    (2,000 points; 8,000 epochs of batch 1,000, i.e. 16,000 Adam steps, about 45-55 CPU seconds on one
+    thread with the default 64-wide :class:`~course_utils.diffusion.Denoiser`):
+    ``train_diffusion(Denoiser(2, seed=0), X, schedule=Schedule(), seed=0)`` is the recommended run,
+    sampled with :func:`sample`'s defaults. How its samples compare with a BIC-chosen Gaussian mixture's
+    is in ``benchmarks/NOTES_diffusion.md``. For a first look, ``epochs=2000`` takes a quarter of the time.
 
     Parameters
     ----------
@@ -183,7 +185,7 @@ def _model_dim(model) -> int:
 
 @torch.no_grad()
 def sample(model: nn.Module, schedule, n: int, *, seed=None, device=None, method: str = "ddpm",
-           steps: int | None = None, variance: str = "posterior", trajectory: bool = False):
+           steps: int | None = None, variance: str | None = None, trajectory: bool = False):
     r"""Draw ``n`` points by running the learned reverse process from pure noise.
 
     Parameters
@@ -198,16 +200,18 @@ def sample(model: nn.Module, schedule, n: int, *, seed=None, device=None, method
     device : str or torch.device, optional
         ``None`` follows the model; otherwise the model is moved there.
     method : {"ddpm", "ddim"}
-        ``"ddpm"``: ancestral sampling through all T steps (Ho et al. 2020, Algorithm 2) with the posterior
-        variance :math:`\tilde\beta_t`. ``"ddim"``: the deterministic DDIM sampler (η = 0; Song, Meng &
+        ``"ddpm"``: ancestral sampling through all T steps (Ho et al. 2020, Algorithm 2), by default
+        with :math:`\sigma_t^2 = \beta_t`. ``"ddim"``: the deterministic DDIM sampler (η = 0; Song, Meng &
         Ermon 2021) on ``steps`` evenly spaced steps; only the starting noise is random.
     steps : int, optional
         Only for ``"ddim"``: how many of the T steps to visit (default T; fewer is faster).
-    variance : {"posterior", "beta"}
-        Only for ``"ddpm"``: the noise of each step, :math:`\sigma_t^2 = \tilde\beta_t` or :math:`\beta_t`,
-        Ho et al.'s two choices (exact for a single data point and for data N(0, I) respectively). With
-        few steps the first gives too little spread and the second too much (``tests/test_diffusion.py``
-        measures both on a Gaussian with the exact noise predictor).
+    variance : {"beta", "posterior"}, optional
+        Only for ``"ddpm"``: the noise of each step, :math:`\sigma_t^2 = \beta_t` (the default, used when
+        ``None``) or the posterior variance :math:`\tilde\beta_t`, Ho et al.'s two choices (exact for data
+        N(0, I) and for a single data point respectively). With few steps the first gives a little too
+        much spread and the second too little (``tests/test_diffusion.py`` measures both on a Gaussian
+        with the exact noise predictor); on two moons at T = 100, ``"beta"`` gives the closer samples
+        (``benchmarks/NOTES_diffusion.md``). Leave ``None`` for ``"ddim"``.
     trajectory : bool
         Also return the points after every step.
 
@@ -224,7 +228,7 @@ def sample(model: nn.Module, schedule, n: int, *, seed=None, device=None, method
     DDPM, paper numbering, from :math:`x_T \sim \mathcal N(0, I)` for t = T..1 (z = 0 at t = 1):
 
     .. math:: x_{t-1} = \frac{1}{\sqrt{\alpha_t}}\Big(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}
-              \varepsilon_\theta(x_t, t)\Big) + \sqrt{\tilde\beta_t}\,z.
+              \varepsilon_\theta(x_t, t)\Big) + \sigma_t z, \qquad \sigma_t^2 = \beta_t \text{ or } \tilde\beta_t.
 
     DDIM with :math:`\hat x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon_\theta)/\sqrt{\bar\alpha_t}`:
     :math:`x_{s} = \sqrt{\bar\alpha_s}\,\hat x_0 + \sqrt{1-\bar\alpha_s}\,\varepsilon_\theta` for the
@@ -240,9 +244,11 @@ def sample(model: nn.Module, schedule, n: int, *, seed=None, device=None, method
     dim = _model_dim(model)
     n = check_positive_int(n, "n")
     check_choice(method, "method", ("ddpm", "ddim"))
-    check_choice(variance, "variance", ("posterior", "beta"))
-    if variance != "posterior" and method != "ddpm":
-        raise ValueError("variance is for method='ddpm' only; DDIM adds no noise (leave it 'posterior')")
+    if variance is not None:
+        check_choice(variance, "variance", ("beta", "posterior"))
+        if method != "ddpm":
+            raise ValueError("variance is for method='ddpm' only; DDIM adds no noise (leave it None)")
+    variance = variance or "beta"
     if steps is not None:
         if method != "ddim":
             raise ValueError("steps is for method='ddim' only; DDPM visits all T steps (leave steps None)")

@@ -125,6 +125,13 @@ def test_posterior_at_the_first_step_is_x0():
 
 # --- the network, the samplers, training ----------------------------------------------------------
 
+def test_the_time_vector_is_computed_once_per_distinct_step_with_the_same_result():
+    net = Denoiser(2, hidden_dim=16, n_layers=2, seed=0)
+    x, t = torch.randn(50, 2, generator=torch.Generator().manual_seed(0)), torch.arange(50) % 7
+    per_row = torch.stack([net(x[i:i + 1], t[i:i + 1])[0] for i in range(50)])  # (50, 2)
+    torch.testing.assert_close(net(x, t), per_row, rtol=1e-5, atol=1e-6)
+
+
 def test_timestep_embedding_and_denoiser_shapes_and_seeded_weights():
     emb = diffusion.timestep_embedding(torch.tensor([0, 5]), 8)  # (2, 8)
     np.testing.assert_allclose(emb[0].numpy(), [1, 1, 1, 1, 0, 0, 0, 0], atol=1e-7)
@@ -157,7 +164,7 @@ class GaussianOracle(nn.Module):
 def test_samplers_with_the_exact_noise_predictor_recover_a_gaussian(T, method, steps, tol):
     s = Schedule(T)
     oracle = GaussianOracle(s, m=2.0, s=0.5)
-    x = sample(oracle, s, 100_000, seed=0, method=method, steps=steps)[:, 0]  # (n,)
+    x = sample(oracle, s, 100_000, seed=0, method=method, steps=steps)[:, 0]  # (n,) DDPM: sigma^2 = beta
     # sampling error of the mean 0.5 / sqrt(1e5) = 0.0016; the rest is the discretisation
     assert abs(x.mean().item() - 2.0) < 0.01, x.mean().item()
     assert abs(x.std().item() / 0.5 - 1) < tol, x.std().item()
@@ -166,8 +173,10 @@ def test_samplers_with_the_exact_noise_predictor_recover_a_gaussian(T, method, s
 def test_with_few_steps_the_two_ddpm_variances_bracket_the_true_spread():
     s = Schedule(100)
     oracle = GaussianOracle(s, m=2.0, s=0.5)
-    low = sample(oracle, s, 100_000, seed=0)[:, 0].std().item()  # sigma^2 = posterior variance
+    low = sample(oracle, s, 100_000, seed=0, variance="posterior")[:, 0].std().item()  # sigma^2 = beta~
     high = sample(oracle, s, 100_000, seed=0, variance="beta")[:, 0].std().item()  # sigma^2 = beta
+    torch.testing.assert_close(sample(oracle, s, 1000, seed=1), sample(oracle, s, 1000, seed=1, variance="beta"),
+                               rtol=0, atol=0)  # beta is the default
     se = 0.5 / math.sqrt(2 * 100_000)  # standard error of a std estimated from 1e5 draws
     assert low < 0.5 - 10 * se and high > 0.5 + 3 * se, (low, high)  # measured: 0.468 and 0.508
 
@@ -207,6 +216,8 @@ def test_seeded_training_and_sampling_repeat():
     before = torch.get_rng_state()
     sample(model, Schedule(10), 6, seed=None)
     assert torch.equal(before, torch.get_rng_state())  # torch's global generator untouched
+    torch.testing.assert_close(sample(model, Schedule(10), 6, seed=4, method="ddim"),
+                               sample(model, Schedule(10), 6, seed=4, method="ddim", variance=None))
     if torch.cuda.is_available():
         assert sample(model, Schedule(10), 6, seed=2, device="cuda").device.type == "cuda"
 
