@@ -12,7 +12,7 @@ from .runtime import available_devices, env_flag, get_device, limit_threads, pro
 __version__ = "0.1.0"
 
 _SUBMODULES = ("classifiers", "clustering", "datasets", "diffusion", "exercises", "flows", "gan", "hmm", "metrics",
-               "mixtures", "plotting", "runtime", "style", "text", "vae", "workbook")
+               "mixtures", "plotting", "runtime", "scalability", "style", "text", "vae", "workbook")
 
 __all__ = ["available_devices", "env_flag", "get_device", "limit_threads", "progress", "seed_everything",
            *_SUBMODULES]
