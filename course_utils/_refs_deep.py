@@ -87,7 +87,7 @@ def compare_differentiable(expected, got, *, rtol: float = 1e-5, atol: float = 1
 
     if getattr(expected, "requires_grad", False) and not getattr(got, "requires_grad", False):
         return ("result carries no gradient back to the inputs (it was detached, or made with NumPy or "
-                "torch.tensor): build it from torch operations on mu, logvar and eps")
+                "torch.tensor): keep it a torch expression of the inputs, so that gradients reach them")
     return compare(expected, got, rtol=rtol, atol=atol)
 
 

@@ -18,14 +18,15 @@ def _features(g, shape, requires_grad: bool):
     return f.requires_grad_(requires_grad)
 
 
-def feature_case(shape, seed: int, label: str):
+def feature_case(shape, seed: int, label: str, requires_grad: bool = False):
     """A check case ``(features,)`` for a Gram-matrix exercise: ReLU'd standard normal maps of ``shape``
-    (B, C, H, W), float64, drawn from ``seed``."""
+    (B, C, H, W), float64, drawn from ``seed``; with ``requires_grad`` they require grad, so that
+    :func:`compare_differentiable` can tell a torch result from a NumPy one."""
     import torch
 
     from ._checker import case
 
-    return case(_features(torch.Generator().manual_seed(seed), shape, False), label=label)
+    return case(_features(torch.Generator().manual_seed(seed), shape, requires_grad), label=label)
 
 
 def style_loss_case(shapes, target_shapes, seed: int, label: str):

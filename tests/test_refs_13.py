@@ -23,12 +23,13 @@ def _run(check_fn, student, *args, **kwargs):
 # --- exercise 1: the Gram matrix -------------------------------------------------------------------
 
 GRAM_CASES = [ex.feature_case((1, 3, 4, 5), seed=0, label="a"), ex.feature_case((3, 2, 6, 2), seed=1, label="b"),
-              ex.feature_case((2, 5, 1, 7), seed=2, label="c"), ex.feature_case((1, 4, 9, 9), seed=3, label="d")]
+              ex.feature_case((2, 5, 1, 7), seed=2, label="c"), ex.feature_case((1, 4, 9, 9), seed=3, label="d"),
+              ex.feature_case((2, 3, 3, 4), seed=4, label="e", requires_grad=True)]
 
 
 def _check_gram(fn):
     wrapped = ex.forbid_calls(fn, ["gram_matrix", "style_loss"], rule="tensor operations")
-    return _run(lambda f: ex.check(f, style.gram_matrix, cases=GRAM_CASES, rtol=1e-6, atol=1e-9,
+    return _run(lambda f: ex.check(f, style.gram_matrix, cases=GRAM_CASES, compare_fn=ex.compare_differentiable,
                                    name="my_gram_matrix", hint="h"), wrapped)
 
 
@@ -69,6 +70,13 @@ def gram_batch_mixed(features):  # mistake: the batch flattened into the positio
     return (flat @ flat.T / (B * H * W)).expand(B, C, C)
 
 
+def gram_numpy(features):  # mistake: right numbers, but NumPy: no gradient for the style loss
+    f = features.detach().numpy()
+    B, C, H, W = f.shape
+    flat = f.reshape(B, C, -1)
+    return flat @ flat.transpose(0, 2, 1) / (H * W)
+
+
 def gram_library(features):  # refused
     return style.gram_matrix(features)
 
@@ -86,6 +94,8 @@ def test_gram_check_rejects_the_common_mistakes():
         assert "Hint" in out or "wrong" in out
     ok, out = _check_gram(gram_library)
     assert not ok and "gram_matrix" in out
+    ok, out = _check_gram(gram_numpy)
+    assert not ok and "carries no gradient" in out, out
 
 
 # --- exercise 2: the style loss ----------------------------------------------------------------------
