@@ -5,6 +5,8 @@
 - Class-based: :func:`inception_score`, from the class probabilities of a classifier.
 - Fidelity and diversity apart: :func:`precision_recall`, :func:`density_coverage`.
 - Memorisation: :func:`nearest_neighbour_ratio`.
+- Privacy: :func:`membership_inference_auc`, a distance-based membership-inference attack (GAN-Leaks'
+  nearest sample, or Hilprecht et al.'s Monte-Carlo count) summarised by its ROC AUC.
 - The ring-of-Gaussians benchmark: :func:`mode_coverage`.
 - :class:`DigitsClassifier`: a small CNN for the 8x8 digits, trained here and shipped with the package,
   the feature extractor for FID, KID and precision/recall and the classifier for the inception score
@@ -36,11 +38,13 @@ from ._metrics_neighbours import (
     nearest_neighbour_ratio,
     precision_recall,
 )
+from ._metrics_privacy import MembershipInference, membership_inference_auc
 from ._validation import as_float_array, check_positive_float
 
 __all__ = ["kl_divergence", "frechet_distance", "fid", "fid_curve", "FIDCurve", "kid", "inception_score",
            "energy_distance", "precision_recall", "density_coverage", "nearest_neighbour_ratio",
-           "NearestNeighbourRatio", "mode_coverage", "DigitsClassifier"]  # noqa: F822 (loaded lazily)
+           "NearestNeighbourRatio", "membership_inference_auc", "MembershipInference", "mode_coverage",
+           "DigitsClassifier"]  # noqa: F822 (loaded lazily)
 
 
 def __getattr__(name):
