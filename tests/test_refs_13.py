@@ -1,23 +1,14 @@
 """Notebook 13's exercise checks: they accept other correct solutions and reject the common mistakes."""
 
-import io
-from contextlib import redirect_stdout
-
 import numpy as np
 import torch
+from _quiet import run_check as _run
 
 from course_utils import exercises as ex
 from course_utils import style
 from course_utils._vae_conditional import ConditionalVAE
 
 torch.set_num_threads(1)
-
-
-def _run(check_fn, student, *args, **kwargs):
-    """Run a check quietly; True when it passed (it returns the student's function)."""
-    with redirect_stdout(io.StringIO()) as out:
-        got = check_fn(student, *args, **kwargs)
-    return got is student or getattr(got, "__wrapped__", None) is student, out.getvalue()
 
 
 # --- exercise 1: the Gram matrix -------------------------------------------------------------------

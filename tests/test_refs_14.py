@@ -5,20 +5,14 @@ import io
 import os
 import tempfile
 import time
-from contextlib import redirect_stdout
 
 import torch
+from _quiet import run_check as _run
 from torch import nn
 
 from course_utils import exercises as ex
 
 torch.set_num_threads(1)
-
-
-def _run(check_fn, student, *args, **kwargs):
-    with redirect_stdout(io.StringIO()) as out:
-        got = check_fn(student, *args, **kwargs)
-    return got is student or getattr(got, "__wrapped__", None) is student, out.getvalue()
 
 
 # --- exercise 1: quantise and measure ----------------------------------------------------------------

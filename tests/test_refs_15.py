@@ -1,11 +1,9 @@
 """Notebook 15's exercise checks: they accept other correct solutions and reject the common mistakes."""
 
-import io
-from contextlib import redirect_stdout
-
 import numpy as np
 import pytest
 import torch
+from _quiet import run_check as _run
 from scipy.spatial.distance import cdist
 from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score
@@ -14,13 +12,6 @@ from course_utils import exercises as ex
 from course_utils.metrics import membership_inference_auc
 
 torch.set_num_threads(1)
-
-
-def _run(check_fn, student):
-    """Run a check quietly; (passed, printed text)."""
-    with redirect_stdout(io.StringIO()) as out:
-        got = check_fn(student)
-    return got is student or getattr(got, "__wrapped__", None) is student, out.getvalue()
 
 
 # --- exercise 1: the class share and its interval ----------------------------------------------------

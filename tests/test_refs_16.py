@@ -6,20 +6,13 @@ from contextlib import redirect_stdout
 
 import numpy as np
 import pytest
+from _quiet import run_check as _run
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
 from course_utils import exercises as ex
 from course_utils import metrics
 from course_utils._quiz import Question, Quiz
-
-
-def _run(check_fn, student, *args, **kwargs):
-    """Run a check quietly; True when it passed (it returns the student's function)."""
-    with redirect_stdout(io.StringIO()) as out:
-        got = check_fn(student, *args, **kwargs)
-    return got is student or getattr(got, "__wrapped__", None) is student, out.getvalue()
-
 
 # --- exercise 3: the quiz --------------------------------------------------------------------------
 
