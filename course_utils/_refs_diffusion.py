@@ -38,17 +38,11 @@ def reference_quantization_report(model, x, t):
         (``torch.ao.quantization.quantize_dynamic`` of the ``nn.Linear`` layers), and the largest absolute
         difference between the two models' outputs on ``(x, t)``.
     """
-    import copy
-    import warnings
-
     import torch
-    from torch import nn
 
-    from .scalability import state_size_bytes
+    from .scalability import quantize_int8, state_size_bytes
 
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*deprecat.*")
-        quantised = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {nn.Linear}, dtype=torch.qint8)
+    quantised = quantize_int8(model)
     with torch.no_grad():
         error = (model(x, t) - quantised(x, t)).abs().max()
     return state_size_bytes(model) / state_size_bytes(quantised), float(error)
