@@ -88,6 +88,9 @@ def compare_class_share(expected, got) -> str | None:
                              (1 / Z_95, "a 95% interval reaches 1.96 standard errors either side, not one")]:
             if np.isclose(ratio, factor, rtol=1e-3):
                 return f"the interval is too narrow: {what}"
+        if np.isclose(ratio, 1, rtol=1e-4):
+            return (f"the interval should be [{lo:.9g}, {hi:.9g}] (got [{g_lo:.9g}, {g_hi:.9g}]): use the "
+                    "contract's 1.96, not the exact normal quantile 1.959964...")
         if 1 < ratio < 1.2:
             return ("the interval is a little too wide: the standard error of a share divides by n, the number "
                     "of samples (not n - 1)")

@@ -88,6 +88,14 @@ def share_no_sqrt(probs, digit):  # mistake: the variance instead of the standar
     return p, max(0.0, p - 1.96 * p * (1 - p) / n), min(1.0, p + 1.96 * p * (1 - p) / n)
 
 
+def share_exact_quantile(probs, digit):  # mistake against the contract: norm.ppf(0.975) instead of 1.96
+    from scipy.stats import norm
+
+    p, n = np.mean(np.argmax(probs, axis=1) == digit), len(probs)
+    se = np.sqrt(p * (1 - p) / n)
+    return p, max(0.0, p - norm.ppf(0.975) * se), min(1.0, p + norm.ppf(0.975) * se)
+
+
 def test_share_check_accepts_numpy_loops_torch_and_arrays():
     for fn in (share_numpy, share_loop, share_torch, share_array):
         ok, out = _check_share(fn)
@@ -96,7 +104,8 @@ def test_share_check_accepts_numpy_loops_torch_and_arrays():
 
 @pytest.mark.parametrize("fn, message", [(share_soft, "share should be"), (share_other_class, "not the others"),
                                          (share_n_minus_1, "n - 1"), (share_unclipped, "clip"),
-                                         (share_90, "90%"), (share_no_sqrt, "interval should be")])
+                                         (share_90, "90%"), (share_no_sqrt, "interval should be"),
+                                         (share_exact_quantile, "contract's 1.96")])
 def test_share_check_rejects_the_common_mistakes_with_a_reason(fn, message):
     ok, out = _check_share(fn)
     assert not ok, fn.__name__
