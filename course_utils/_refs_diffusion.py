@@ -147,19 +147,41 @@ def reference_diffusion_loss(model, x0, t, noise, schedule):
     return (model(x_t, t) - noise).pow(2).mean()
 
 
-def diffusion_loss_case(seed: int, n: int, T: int, label: str, hidden_dim: int = 16):
+def diffusion_loss_case(seed: int, n: int, T: int, label: str, hidden_dim: int = 16, *, reads_input: bool = False):
     """A check case ``(model, x0, t, noise, schedule)``: an untrained ``Denoiser(2, hidden_dim, n_layers=2)``
     from ``seed``, float32 data and noise (n, 2), steps uniform on 0..T-1 with the first two rows at steps
-    0 and T-1 (the ends, where index mistakes show), and ``Schedule(T)``."""
+    0 and T-1 (the ends, where index mistakes show), and ``Schedule(T)``.
+
+    An untrained denoiser barely reads its input, so a wrong ``x_t`` changes its loss by a fraction of a per
+    cent. With ``reads_input=True`` the model is instead ``w * x_t`` with one trainable weight ``w = 1``: its
+    loss moves with every mistake in ``x_t`` (a missing square root, the one-step alpha, ``x0`` fed in)."""
     import torch
 
     from ._checker import case
     from .diffusion import Denoiser, Schedule
 
     g = torch.Generator().manual_seed(seed)
-    model = Denoiser(2, hidden_dim=hidden_dim, n_layers=2, seed=seed)
+    model = _ScaledInput() if reads_input else Denoiser(2, hidden_dim=hidden_dim, n_layers=2, seed=seed)
     x0 = 2.0 * torch.randn(n, 2, generator=g)  # (n, 2)
     noise = torch.randn(n, 2, generator=g)  # (n, 2)
     t = torch.randint(0, T, (n,), generator=g)  # (n,)
     t[0], t[1] = 0, T - 1
     return case(model, x0, t, noise, Schedule(T), label=label)
+
+
+def _ScaledInput():
+    """A stand-in denoiser ``x_t, t -> w * x_t`` with one trainable weight (1), for :func:`diffusion_loss_case`."""
+    import torch
+
+    class ScaledInput(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.tensor(1.0))
+
+        def forward(self, x_t, t):
+            return self.w * x_t  # (B, d)
+
+        def __repr__(self):
+            return "ScaledInput(w * x_t, w = 1)"
+
+    return ScaledInput()

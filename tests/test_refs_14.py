@@ -132,7 +132,8 @@ def test_throughput_check_over_repeated_runs():
 
 # --- exercise 3: the diffusion loss --------------------------------------------------------------------
 
-L_CASES = [ex.diffusion_loss_case(0, 50, 10, "a"), ex.diffusion_loss_case(1, 20, 50, "b")]
+L_CASES = [ex.diffusion_loss_case(0, 50, 10, "a"), ex.diffusion_loss_case(1, 20, 50, "b"),
+           ex.diffusion_loss_case(3, 30, 50, "c", reads_input=True)]
 
 
 def _check_l(fn):
@@ -172,10 +173,29 @@ def l_item(model, x0, t, noise, schedule):  # mistake: a float
     return l_ok(model, x0, t, noise, schedule).item()
 
 
+def l_no_sqrt(model, x0, t, noise, schedule):  # mistake: alpha_bar instead of its square root
+    ab = schedule.alpha_bars[t].float()[:, None]
+    return ((model(ab * x0 + (1 - ab) * noise, t) - noise) ** 2).mean()
+
+
+def l_feeds_x0(model, x0, t, noise, schedule):  # mistake: the network sees the clean data
+    return ((model(x0, t) - noise) ** 2).mean()
+
+
 def test_diffusion_loss_check():
     for fn in (l_ok, l_ok_loop):
         ok, out = _check_l(fn)
         assert ok, (fn.__name__, out)
-    for fn in (l_one_step, l_off_by_one, l_sum, l_item):
+    for fn in (l_one_step, l_off_by_one, l_sum, l_item, l_no_sqrt, l_feeds_x0):
         ok, out = _check_l(fn)
         assert not ok, fn.__name__
+
+
+def test_diffusion_loss_case_that_reads_its_input_separates_the_mistakes():
+    # On the untrained denoiser a wrong x_t moves the loss by < 1 %: a student would take it for rounding.
+    # The w * x_t stand-in moves it by far more, so the message shows a real difference.
+    args = L_CASES[2].args
+    right = float(l_ok(*args))
+    assert L_CASES[2].args[0](torch.ones(1, 2), torch.zeros(1)).grad_fn is not None
+    for fn in (l_one_step, l_no_sqrt, l_feeds_x0, l_off_by_one):
+        assert abs(float(fn(*args)) - right) > 0.1 * right, fn.__name__
