@@ -174,11 +174,14 @@ def check_quiz(answers: Mapping | Callable[[], Mapping], quiz: Quiz, *, name: st
         Only under grading (``WORKBOOK_GRADING`` set), when an answer is wrong or missing; the message
         holds the whole report, explanations included.
     """
+    stub = None
     if callable(answers):
         try:
             answers = answers()
         except NotImplementedError:
             answers = {}
+            stub = (f"   {_TODO} your function still raises NotImplementedError: fill in the answers, then delete "
+                    f"the raise line")
         except Exception as exc:
             return _finish(name, [f"{_FAIL} {name}: your function raised {type(exc).__name__}: {exc}"
                                   f"{_student_frame(exc)}"], QuizResult((), (), tuple(quiz.ids)))
@@ -197,7 +200,7 @@ def check_quiz(answers: Mapping | Callable[[], Mapping], quiz: Quiz, *, name: st
             continue
         ok, problem = q.mark(given)
         (correct if ok else wrong).append(q.id)
-        verdict = "right" if ok else (f"not marked: {problem}" if problem else f"wrong (you answered {given!r})")
+        verdict = "right" if ok else (f"not marked: {problem}" if problem else f"wrong (you answered {given!r})" if isinstance(given, str) else f"wrong (you answered {given})")
         lines.append(f"   {_PASS if ok else _FAIL} {q.id}: {verdict}. {q.explanation}")
     result = QuizResult(tuple(correct), tuple(wrong), tuple(todo))
     head = f"{name}: {len(correct)} of {len(quiz.questions)} right"
@@ -206,7 +209,7 @@ def check_quiz(answers: Mapping | Callable[[], Mapping], quiz: Quiz, *, name: st
     if todo:
         head += f", {len(todo)} not attempted"
     symbol = _PASS if result.passed and not unknown else (_TODO if not wrong and not unknown else _FAIL)
-    report = [f"{symbol} {head}."] + lines
+    report = [f"{symbol} {head}."] + ([stub] if stub else []) + lines
     if unknown:
         report.append(f"   {_FAIL} not questions of this quiz: {', '.join(map(repr, unknown))} "
                       f"(the ids are {', '.join(quiz.ids)})")

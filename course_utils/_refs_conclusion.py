@@ -2,12 +2,12 @@
 
 Nothing here imports torch at import time: each function that needs it imports it itself.
 
-- Exercise 1, the self-check quiz: :data:`conclusion_quiz` (questions and answers) and
-  :func:`~course_utils._quiz.check_quiz`, which marks a dict ``{question_id: answer}``.
-- Exercise 2, coverage (Naeem et al., 2020): :func:`reference_coverage` and :func:`coverage_case`.
-- Exercise 3, an energy distance averaged over sample draws with its standard error:
+- Exercise 1, coverage (Naeem et al., 2020): :func:`reference_coverage` and :func:`coverage_case`.
+- Exercise 2, an energy distance averaged over sample draws with its standard error:
   :func:`reference_energy_summary`, :class:`GaussianDraws` (a seeded stream of sample sets),
   :func:`energy_summary_case` and :func:`compare_mean_se`.
+- Exercise 3, the self-check quiz: :data:`conclusion_quiz` (questions and answers) and
+  :func:`~course_utils._quiz.check_quiz`, which marks a dict ``{question_id: answer}``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ __all__ = ["Question", "Quiz", "QuizResult", "check_quiz", "conclusion_quiz",
            "energy_summary_case", "compare_mean_se"]
 
 
-# --- exercise 1: the quiz ---------------------------------------------------------------------------
+# --- exercise 3: the quiz ---------------------------------------------------------------------------
 
 conclusion_quiz = Quiz("Notebook 16 self-check quiz", (
     Question("q1", "A Gaussian mixture with $K = 3$ components in $D = 2$ dimensions with full covariance "
@@ -86,7 +86,7 @@ conclusion_quiz = Quiz("Notebook 16 self-check quiz", (
 ))
 
 
-# --- exercise 2: coverage ----------------------------------------------------------------------------
+# --- exercise 1: coverage ----------------------------------------------------------------------------
 
 def reference_coverage(real, fake, k) -> float:
     """Coverage (Naeem et al., 2020) with the exercise's signature: the share of real points whose k-NN ball
@@ -123,7 +123,7 @@ def coverage_case(n_real: int, n_fake: int, d: int, k: int, seed: int, *, shift:
     return case(real, fake, k, label=label)
 
 
-# --- exercise 3: energy distance over several draws -----------------------------------------------
+# --- exercise 2: energy distance over several draws -----------------------------------------------
 
 class GaussianDraws:
     """A reproducible stream of sample sets: ``draws(i)`` is the i-th set, ``n`` points of N(shift, I_d).

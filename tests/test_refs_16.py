@@ -73,8 +73,9 @@ def test_none_is_not_attempted_and_does_not_crash():
     def stub():
         raise NotImplementedError()
 
-    result, _ = _mark(stub)
+    result, out = _mark(stub)
     assert len(result.not_attempted) == len(QUIZ.questions)
+    assert "still raises NotImplementedError" in out and "delete the raise line" in out
 
 
 def test_answers_of_the_wrong_form_are_marked_wrong_with_a_reason():
