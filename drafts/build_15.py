@@ -87,11 +87,13 @@ documents and text that people cannot tell from real ones, and that is where the
 - **Representation and bias.** A model learns the world its data shows. Buolamwini & Gebru's *Gender Shades*
   (FAT* 2018) found commercial gender classifiers wrong on up to 34.7% of darker-skinned women and at most 0.8% of
   lighter-skinned men; Bianchi et al. (FAccT 2023) found text-to-image models turning neutral prompts into
-  demographic stereotypes, sometimes more extreme than the statistics of the real world.
+  demographic stereotypes, sometimes more extreme than the statistics of the real world, and defaulting to
+  Western, largely American, depictions when a prompt names no country: cultures the data show less are
+  represented less, or as a caricature.
 
 Pointers for deepfakes, to read rather than download: the **FaceForensics++** benchmark (Rössler et al., ICCV 2019:
-about a thousand YouTube videos manipulated by four face-swap and re-enactment methods) and Meta's **Deepfake Detection
-Challenge** (Dolhansky et al., 2020), whose winning detector reached about 65% accuracy on the unseen videos of its
+about a thousand YouTube videos manipulated by four face-swap and re-enactment methods) and Facebook's (now Meta's)
+**Deepfake Detection Challenge** (Dolhansky et al., 2020), whose winning detector reached about 65% accuracy on the unseen videos of its
 black-box test set: detectors that shine on the fakes they were trained on do much worse on others.
 
 This notebook measures three of these problems on digits, where everything runs in seconds:
@@ -126,6 +128,11 @@ classifier reads), 1,437 for training and 360 held out, and fit four generators 
 Every sample is clipped to $[0, 1]$ and rounded to the 17 grey levels $k/16$ that real digits come in, so that
 no detector below can win by noticing the file format instead of the images. (The copier's noise is then
 rounded away: its samples are training digits, apart from a rare pixel one grey level off.)
+
+One caveat on the auditor: the digits classifier was trained on a split of its own (notebook 11's, not
+stratified), so most of our held-out digits were in *its* training set (the share is printed below). It reads
+those real digits better than it would read new ones; that matters little here, because what it audits is the
+generators' samples, which it never saw.
 """))
 
 add(code(r"""
@@ -133,6 +140,10 @@ digits = cu.datasets.load_digits()
 X, y = digits.X / 16, digits.y  # (1797, 64) intensities in [0, 1], (1797,) labels
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
 clf = cu.metrics.DigitsClassifier.load()  # the workbook's digits CNN (notebook 11): the auditor of sections 4 and 6
+clf_train = train_test_split(np.arange(len(X)), test_size=0.2, random_state=0)[0]  # the classifier's own split
+_, test_index = train_test_split(np.arange(len(X)), test_size=0.2, random_state=0, stratify=y)
+seen_by_clf = np.isin(test_index, clf_train).mean()
+print(f"{seen_by_clf:.1%} of our {len(test_index)} held-out digits were in the classifier's training set")
 rng = np.random.default_rng(SEED)  # every sample drawn below comes from this generator
 
 PCA_DIM = 30
@@ -146,9 +157,10 @@ h_best = max(val_ll, key=val_ll.get)
 kde = KernelDensity(bandwidth=h_best).fit(X_train)
 copier = KernelDensity(bandwidth=0.01).fit(X_train)
 
+VAE_HIDDEN, VAE_LATENT, VAE_LR = 256, 8, 2e-3  # the VAE of this notebook (also in sections 4 and 6)
 torch.manual_seed(SEED)  # the VAE's initial weights
-vae = cu.vae.VAE(64, latent_dim=8, hidden_dims=(256,))
-vae_history = cu.vae.train_vae(vae, X_train.astype(np.float32), epochs=VAE_EPOCHS, lr=2e-3,
+vae = cu.vae.VAE(64, latent_dim=VAE_LATENT, hidden_dims=(VAE_HIDDEN,))
+vae_history = cu.vae.train_vae(vae, X_train.astype(np.float32), epochs=VAE_EPOCHS, lr=VAE_LR,
                                validation=X_test.astype(np.float32), device=device, progress=True, seed=SEED)
 
 
@@ -182,7 +194,7 @@ fig, ax = plt.subplots(figsize=(7.5, 4.4), layout="constrained")
 cu.plotting.sample_grid(np.vstack(shown), n_cols=10, ax=ax, vmin=0, vmax=1, title="Real digits and four generators")
 ax.set_yticks(np.arange(5) * 9 + 3.5, ["real (test)"] + GENERATORS)
 ax.set_xticks([])
-fig.colorbar(ax.images[0], ax=ax, label="pixel intensity", shrink=0.8)
+fig.colorbar(ax.images[0], ax=ax, label="pixel intensity (grey level / 16)", shrink=0.8)
 plt.show()
 """))
 
@@ -346,8 +358,8 @@ def fit_and_sample(name, data, labels, seed, n):
     if name.endswith("oversampled"):
         data = np.vstack([data] + [data[labels == MINOR]] * 8)  # every 7 nine times in all
     torch.manual_seed(seed)
-    model = cu.vae.VAE(64, latent_dim=8, hidden_dims=(256,))
-    cu.vae.train_vae(model, data.astype(np.float32), epochs=BIAS_EPOCHS, lr=2e-3, device=device, progress=False,
+    model = cu.vae.VAE(64, latent_dim=VAE_LATENT, hidden_dims=(VAE_HIDDEN,))
+    cu.vae.train_vae(model, data.astype(np.float32), epochs=BIAS_EPOCHS, lr=VAE_LR, device=device, progress=False,
                      seed=seed)
     return to_grid(model.sample(n, seed=seed).cpu().numpy())
 
@@ -368,15 +380,18 @@ for rep in cu.runtime.progress(range(BIAS_SEEDS), desc="repetitions"):
 t_q = stats.t.ppf(0.975, BIAS_SEEDS - 1)  # the 95% quantile of Student's t for the mean over repetitions
 summary = {}
 print(f"share of samples read as 7, over {BIAS_SEEDS} repetitions (true share in the data {n_minor / (len(ones) + n_minor):.3f})")
-print(f"{'':22s} {'mean':>6s}  {'95% interval (reps)':>20s}  {'min':>6s} {'max':>6s}  {'Wald half-width':>15s}  read as neither")
+print(f"{'':22s} {'mean':>6s}  {'95% interval (reps)':>20s}  {'min':>6s} {'max':>6s}  {'Wald half-width':>15s}"
+      f"  {'reps / Wald':>11s}  read as neither")
+width_ratio = {}  # half-width of the interval over repetitions / the mean Wald half-width
 for name, values in runs.items():
     shares = np.array([v[0] for v in values])
     half = t_q * shares.std(ddof=1) / np.sqrt(len(shares))
     summary[name] = shares.mean()
     wald = np.mean([(v[2] - v[1]) / 2 for v in values])
+    width_ratio[name] = half / wald
     other = f"{np.mean(neither[name]):.3f}" if name in neither else ""
     print(f"{name:22s} {shares.mean():6.3f}  [{max(0.0, shares.mean() - half):6.3f}, {shares.mean() + half:6.3f}]      "
-          f"{shares.min():6.3f} {shares.max():6.3f}  {wald:15.3f}  {other}")
+          f"{shares.min():6.3f} {shares.max():6.3f}  {wald:15.3f}  {width_ratio[name]:11.1f}  {other}")
 
 in_data = summary["training data"]
 per_rep = {name: np.array([v[0] for v in values]) for name, values in runs.items()}
@@ -426,11 +441,16 @@ cannot create diversity that the data do not have. The honest fixes are more dat
 conditioned on the class (the conditional VAE of notebook 13 draws each class on demand), and an audit like this
 one after every change.
 
-The intervals in the table answer two different questions. The Wald half-width (a few thousandths for the VAE, printed) is
-the sampling noise of *one trained model*'s 2,000 samples; the interval over repetitions, which uses Student's
-$t$ with one degree of freedom fewer than there are repetitions, is about the *training recipe*, and is wider: retraining on a
-different 20 sevens moves the share more than drawing more samples does. (With three repetitions in FAST mode it
-is wide; it is clipped at 0, where a share cannot go.)
+The intervals in the table answer two different questions. The Wald half-width is the sampling noise of *one
+trained model*'s 2,000 samples; the interval over repetitions, which uses Student's $t$ with one degree of freedom
+fewer than there are repetitions, is about the *training recipe*: new 20 sevens, new seeds, a new model. The
+`reps / Wald` column compares the two. For the trained models it was above 1 in most of our runs:
+retraining moves the share of sevens more than drawing more samples would, so one trained model's Wald interval
+understates the uncertainty about the recipe. But the ratio itself varies a lot from run to run and from model to
+model (from about 0.5 to 4 in our runs, printed): a standard deviation estimated from three or five repetitions is
+uncertain, and Student's $t$ quantile (4.3 for three repetitions, 2.8 for five) pays for that by widening the
+interval. To compare training recipes, repeat the training more often; more samples of one model do not help. (The
+interval is clipped at 0, where a share cannot go.)
 """))
 
 # ---------------------------------------------------------------------------------------------- 5
@@ -531,7 +551,15 @@ AUC on the first 1,000 samples of every generator (asserted).
 
 add(code(r"""
 members = X_train[rng.choice(n_tr, n_te, replace=False)]  # (360, 64) digits every model was trained on
-attack = {}
+
+
+def auc_standard_error(auc, n_pos, n_neg):
+    # Hanley & McNeil (1982): the standard error of an AUC estimated from n_pos and n_neg candidates
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    return np.sqrt((auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg))
+
+
+attack, z_score = {}, {}
 for g in GENERATORS:
     samples = draw(g, N_ATTACK, rng)  # (10000, 64)
     attack[g] = cu.metrics.membership_inference_auc(samples, members, X_test)
@@ -539,8 +567,12 @@ for g in GENERATORS:
     mine = my_auc(my_membership_scores(few, members), my_membership_scores(few, X_test))
     assert abs(mine - cu.metrics.membership_inference_auc(few, members, X_test).auc) < 1e-9, \
         "your functions should reproduce the library's AUC"
-    print(f"{g:7s}: AUC {attack[g].auc:.3f}   median distance to the nearest sample: members "
-          f"{np.median(-attack[g].member_scores):.2f}, non-members {np.median(-attack[g].non_member_scores):.2f}")
+    se = auc_standard_error(attack[g].auc, len(members), len(X_test))
+    z_score[g] = (attack[g].auc - 0.5) / se if se > 0 else np.inf  # an AUC of exactly 1 has no spread left
+    z_text = f"{z_score[g]:+.1f} s.e. from 0.5" if abs(z_score[g]) < 100 else "far beyond chance"
+    print(f"{g:7s}: AUC {attack[g].auc:.3f} (s.e. {se:.3f}; {z_text})   median distance to "
+          f"the nearest sample: members {np.median(-attack[g].member_scores):.2f}, "
+          f"non-members {np.median(-attack[g].non_member_scores):.2f}")
 assert attack["copier"].auc > 0.95 and attack["KDE"].auc > 0.9, "the copier and the KDE should give their members away"
 assert abs(attack["GMM"].auc - 0.5) < 0.15 and abs(attack["VAE"].auc - 0.5) < 0.15, "GMM and VAE should leak little"
 
@@ -549,9 +581,10 @@ for ax, g in zip(axes, GENERATORS):
     bins = np.linspace(0, max(-attack[g].non_member_scores.min(), -attack[g].member_scores.min()), 30)
     ax.hist(-attack[g].member_scores, bins, alpha=0.6, label="members (training digits)")
     ax.hist(-attack[g].non_member_scores, bins, alpha=0.6, label="non-members (test digits)")
-    ax.set(title=f"{g}: AUC {attack[g].auc:.2f}", xlabel="distance to the nearest sample (intensity units)")
+    ax.set(title=f"{g}: AUC {attack[g].auc:.2f}")
 axes[0].set_ylabel("candidates")
 axes[0].legend(frameon=False, fontsize="small")
+fig.supxlabel("distance from a candidate to its nearest sample (pixel intensity units)")
 plt.show()
 """))
 
@@ -563,11 +596,15 @@ printed above is 0.4–0.6, the test digits' about 1.05). Both AUCs are near 1 (
 KDE's bandwidth was the one with the *best held-out likelihood*: a model can generalise well by that measure and
 still hand out its training records with a little noise on top. Held-out likelihood is not a privacy test.
 
-The **GMM** and the **VAE** leave much less trace: their AUCs are close to 0.5 (within 0.15, asserted; 0.53–0.58 in
-our runs). With 360 candidates of each kind the AUC's standard error is about 0.015, so values around 0.55 are a
-small but real edge: members sit a few hundredths closer to the nearest sample than non-members (medians printed). A
-mixture of ten Gaussians with 465 covariance entries each, fitted to 1,437 digits, has learned a little about the
-particular digits it saw.
+The **GMM** and the **VAE** leave much less trace: their AUCs are close to 0.5 (within 0.15, asserted). Is
+what is left a leak or luck? With 360 candidates of each kind an AUC near 0.5 has a standard error of about
+0.02 (Hanley & McNeil's formula, printed per model), so an AUC within about two standard errors of 0.5
+(0.46 to 0.54) cannot be told from a coin. The printed distance from 0.5 in standard errors says, for this
+run, whether each model's edge is distinguishable from chance; it varies with the run, because the members,
+the samples and the trained models all do. Where it is several standard errors (it can be for the GMM), a
+mixture of ten Gaussians with 465 covariance entries each, fitted to 1,437 digits, has learned a little about
+the particular digits it saw; members then sit a few hundredths closer to their nearest sample than
+non-members (medians printed). In our runs the GMM's edge was about 2.5 standard errors and the VAE's under 2.
 
 The attack works on *records*, not people: members and non-members were written by the same 13 writers, so it
 tells whether this very image was trained on, not whether its writer was.
@@ -607,9 +644,9 @@ i_vae = GENERATORS.index("VAE")
 card = f'''
 ### Model card: VAE for 8x8 handwritten digits (Generative Models Workbook, notebook 15)
 
-**Model details.** Variational autoencoder (Kingma & Welling, 2014): 64 pixels -> 256 hidden units -> 8-D Gaussian
-latent -> 256 -> 64 Bernoulli pixel probabilities; trained {VAE_EPOCHS} epochs with Adam (learning rate 0.002) on the
-ELBO, seed {SEED}. Samples are decoder means (grey images). Version: this notebook's run.
+**Model details.** Variational autoencoder (Kingma & Welling, 2014): 64 pixels -> {VAE_HIDDEN} hidden units ->
+{VAE_LATENT}-D Gaussian latent -> {VAE_HIDDEN} -> 64 Bernoulli pixel probabilities; trained {VAE_EPOCHS} epochs with
+Adam (learning rate {VAE_LR:g}) on the ELBO, seed {SEED}. Samples are decoder means (grey images). Version: this notebook's run.
 
 **Intended use.** Teaching: illustrating how generative models are trained, evaluated and audited. Not for
 generating data for any decision about people, and not as a model of handwriting in general.
@@ -621,11 +658,11 @@ themselves (13 people wrote scikit-learn's copy, the UCI test set) are not label
 Wald intervals; detection rate of a boosted-tree detector; membership-inference AUC (GAN-Leaks distance
 attack); the minority share in samples after training on 90/10 data.
 
-**Evaluation data.** The 360 held-out digits of scikit-learn's digits (stratified split, random_state 0); for the
-bias analysis, all 182 ones and 20 random sevens.
+**Evaluation data.** The {n_te} held-out digits of scikit-learn's digits (stratified split, random_state 0); for
+the bias analysis, all {len(ones)} ones and {n_minor} random sevens.
 
-**Training data.** 1,437 digits of scikit-learn's copy of the test set of the UCI optical recognition of
-handwritten digits data (CC BY 4.0; 13 writers), about 144 per class, grey levels 0-16 scaled to [0, 1].
+**Training data.** {n_tr:,} digits of scikit-learn's copy of the test set of the UCI optical recognition of
+handwritten digits data (CC BY 4.0; 13 writers), about {n_tr / 10:.0f} per class, grey levels 0-16 scaled to [0, 1].
 
 **Quantitative analyses.**
 - Test -ELBO: {vae_history.val_loss[-1]:.1f} nats per digit.
@@ -636,14 +673,15 @@ handwritten digits data (CC BY 4.0; 13 writers), about 144 per class, grey level
 - Detection: a boosted-tree detector trained on its samples flags {table[i_vae, 1 + i_vae]:.0%} of new ones, with
   {table[i_vae, 0]:.0%} false alarms on real digits; a detector trained on the GMM's samples flags
   {table[0, 1 + i_vae]:.0%} of them.
-- Membership inference: AUC {attack["VAE"].auc:.3f} (0.5 = no leak) with {N_ATTACK:,} samples, 360 members and 360
-  non-members.
+- Membership inference: AUC {attack["VAE"].auc:.3f} (0.5 = no leak; {z_score["VAE"]:+.1f} standard errors from 0.5)
+  with {N_ATTACK:,} samples, {len(members)} members and {len(X_test)} non-members.
 - Bias: trained on 90/10 ones and sevens, {summary["VAE"]:.3f} of its samples are sevens on average over {BIAS_SEEDS}
   trainings (the data, read by the same classifier: {summary["training data"]:.3f}); with the sevens oversampled
   nine-fold, {summary["VAE, 7s oversampled"]:.3f}.
 
 **Ethical considerations.** Handwriting can identify a person; these digits are anonymous and public. The
-membership-inference AUC above is the model's measured leakage of its training set.
+membership-inference AUC above is the leakage of its training set measured by one sample-only attack; stronger
+attacks may find more.
 
 **Caveats and recommendations.** See the limitations written in exercise 4.
 '''
@@ -662,9 +700,16 @@ concrete recommendation each for a user and for whoever trains the next version.
 
 add(answer(r"""
 ### BEGIN SOLUTION
+**Rubric for the grader (2 points).** 1 point: a use the model must not have, with the reason, and at least two
+measured properties that would mislead a user, each quoted with a number of the student's run (class balance or
+confidence, the amplified imbalance, detectability). 1 point: at least two things that were not evaluated (factors,
+data, stronger attacks) and one concrete recommendation for a user and one for the next developer. Half a point
+off for numbers that contradict the student's own outputs, or for claims of privacy or fairness the measurements
+do not support (an AUC near 0.5 is not a guarantee).
+
 *A model answer (the numbers vary with the run; a good answer quotes the student's own).*
 
-- **Not for decisions or for synthetic data about people.** It was trained on 1,437 digits from 13 writers for teaching;
+- **Not for decisions or for synthetic data about people.** It was trained on the 1,437 training digits of 13 writers for teaching;
   it is no model of handwriting in general, and its samples must not stand in for real data in any evaluation.
 - **Its class balance is not the data's.** Even trained on balanced digits, the classifier reads some classes in its
   samples several times as often as others (rarest and commonest shares with intervals in the card; five to
@@ -712,7 +757,8 @@ Each experiment of this notebook is a small version of a practice that responsib
   and the provenance, not only the pixels.
 - **Policy.** Law is catching up. The EU AI Act (Regulation (EU) 2024/1689), Article 50, requires providers of
   generative systems to mark their outputs as artificially generated in a machine-readable way and deployers to
-  disclose deepfakes, with these obligations applying from August 2026; China's rules on "deep synthesis" services have
+  disclose deepfakes, with these obligations applying from August 2026 (the European Commission's "Digital Omnibus"
+  proposal of November 2025 would give systems already on the market extra time: check the text in force); China's rules on "deep synthesis" services have
   required labelling since January 2023. Data-protection law (the EU's GDPR) applies to personal data inside a
   training set, which is exactly what a membership-inference attack exposes.
 """))
