@@ -256,8 +256,8 @@ def compare_scalar_loss(expected, got, *, rtol: float = 1e-5, atol: float = 1e-6
     if got.dim() != 0:
         return f"result should be a 0-d tensor, one number for the batch (got shape {tuple(got.shape)})"
     if got.grad_fn is None:
-        return ("result carries no gradient back to the logits (it was detached, or rebuilt with NumPy or "
-                "torch.tensor): compute it from the logits with torch operations only")
+        return ("result carries no gradient back to the model's outputs (it was detached, or rebuilt with NumPy or "
+                "torch.tensor): compute it from them with torch operations only")
     return compare(expected, got, rtol=rtol, atol=atol)
 
 

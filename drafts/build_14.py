@@ -158,8 +158,8 @@ for s, label in [(paper_50, "T = 50, β 1e-4..0.02 (paper's range)"), (scaled_50
                  (scaled_100, "T = 100, scaled (used below)")]:
     axes[0].plot(np.arange(1, s.T + 1) / s.T, s.alpha_bars.numpy(), label=label)
 axes[0].set(title=r"Signal left after t steps, $\bar\alpha_t$", xlabel="t / T", ylabel=r"$\bar\alpha_t$",
-            ylim=(0, 1.02))
-axes[0].legend(frameon=False, loc="upper right")
+            ylim=(0, 1.3), yticks=np.linspace(0, 1, 6))
+axes[0].legend(frameon=False, loc="upper right", fontsize="small")  # above the curves, which start at 1
 for ax, pts, title in [(axes[1], xT_paper, rf"$x_T$, paper's range at T = 50 ($\bar\alpha_T$ = {alpha_bar_T:.2f})"),
                        (axes[2], xT_scaled, r"$x_T$, scaled range at T = 100 ($\bar\alpha_T$ < 1e-4)")]:
     ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.5)
@@ -225,7 +225,7 @@ my_diffusion_loss = cu.exercises.check(
                                             label="T = 50, a stand-in model w * x_t that reads its input")],
     compare_fn=cu.exercises.compare_scalar_loss,
     hint=("the network must see x_t, the noised point, built with the square roots of the signal and noise "
-          "variances. x_t needs the signal left after all t steps (the cumulative product), not the one step's "
+          "variances; alpha_bars is float64, so bring it to the data's dtype before mixing. x_t needs the signal left after all t steps (the cumulative product), not the one step's "
           "alpha; code step t is row t of alpha_bars. Reshape the (B,) factors to a column so they "
           "broadcast over the d coordinates, and average the squared error over rows and coordinates."))
 ### BEGIN HIDDEN TESTS
@@ -371,7 +371,7 @@ fig, axes = plt.subplots(1, 4, figsize=(15, 3.8), layout="constrained")
 shown = [("held-out data", X_test)] + [(name, samplers[name](N, 100 * SEED)) for name in list(samplers)[1:]]
 for ax, (name, pts) in zip(axes, shown):
     ax.scatter(pts[:, 0], pts[:, 1], s=1, alpha=0.5, c="C0" if name == "held-out data" else "C1")
-    title = name if name == "held-out data" else f"{name}\nenergy distance {1e3 * scores[name][0]:.2f}e-3"
+    title = name if name == "held-out data" else f"{name}\nenergy distance {1e3 * scores[name][0]:.2f}e-3 (mean of 3 draws)"
     ax.set(title=title, xlabel="$x_1$", aspect="equal", xlim=(-2.5, 2.5), ylim=(-2.5, 2.5))
 axes[0].set_ylabel("$x_2$")
 fig.suptitle("2,000 samples of each model against the held-out moons (standardised units)")
@@ -381,7 +381,9 @@ add(md(r'''
 All three models put most of their samples on the moons, and the diffusion model is far closer to the data
 than a single Gaussian (asserted: at least four times lower energy distance; its precision is asserted above
 one half and above the single Gaussian's). In our runs its precision was the lowest of the three and its recall the highest:
-the samples spread a little too wide around the moons, most of all after short training (read the printed table). **Which of the three wins is not settled here**: the ranking printed above changes with the seed and
+the samples spread too wide around the moons, most of all after short training: with FAST's budget its precision
+is well below the others' and a haze of samples fills the gap between the moons (read the printed table and the
+figure). **Which of the three wins is not settled here**: the ranking printed above changes with the seed and
 with the training budget (`FAST`). In our runs with the `FAST` budget (seconds of CPU per model) the
 mixture came first and the diffusion model second, ahead of the flow, whose `FAST` budget is the shortest
 (seeds 0, 1 and 2); with `FAST=False` (five times the diffusion training, six times the flow's) the flow came
@@ -458,7 +460,8 @@ Read the table column by column.
   when the zeros are not stored: a sparse format (indices plus values, which pays off only at high
   sparsity) or compression of the file.
 - **Speed** (the median of three interleaved rounds). The pruned models do the same dense arithmetic as the
-  float model, so any difference in their column is timing noise of a shared machine. The int8 model is not reliably faster at this size: in
+  float model, so any difference in their column comes from the machine (timing noise, caches), not from
+  the zeros. The int8 model is not reliably faster at this size: in
   our runs it was slower than the float model or within timing noise of it (compare the printed
   numbers). Quantising each layer's input on the fly costs about as much as it saves on 64 × 64 matrix products. Quantisation pays off for large layers, where moving the weights through
   memory is the bottleneck, and on hardware with int8 arithmetic (phones, GPUs' tensor cores).
@@ -600,8 +603,8 @@ The printed ratio is the headline: DDIM with 10 steps runs several times as fast
 (asserted at least three times; ideally about ten, since the cost is the network evaluations; on a shared
 machine the printed ratio strays from ten with the load, between 6 and 22 in our runs). It pays in quality:
 with 10 steps its energy distance is higher than DDPM's and than DDIM's with 25 steps (both asserted; the
-25-step sampler sits between in our runs). The mixture needs no network and is the fastest of all, 40 to 80
-times DDPM in our runs (printed; asserted faster than DDPM); the flow needs one network pass and is a few
+25-step sampler sits between in our runs). The mixture needs no network and is the fastest of all, dozens
+of times DDPM (40 to 85 in our runs) (printed; asserted faster than DDPM); the flow needs one network pass and is a few
 times slower than the mixture (printed), still far ahead of DDPM. That is the "real-time" problem of diffusion models in one
 picture, and why the field works on samplers with fewer steps (DDIM, DPM-Solver) and on *distilling* a
 diffusion model into a one-step student (progressive distillation, Salimans & Ho 2022; consistency models,
@@ -937,7 +940,7 @@ notebook used several without naming them:
 | **Healthcare**: synthetic patient records and images to share data without sharing patients | fidelity *and* privacy: samples close to the data's distribution but not copies of any patient | fidelity and diversity with precision and recall (section 1); the memorisation test of notebook 15 is the privacy side |
 | **Entertainment**: game levels, characters, music, in real time | speed: a sample within a frame | samples per second, DDIM against DDPM (section 3) |
 | **Art and design**: images from a description, in a client's style | control from a prompt, and personalisation | prompt adherence (section 4), adapting to one writer in 5 examples (section 5) |
-| **Finance**: simulated market scenarios for stress tests | the tails and the modes of the distribution, not just the average | energy distance and recall: a model that misses a mode (a crash regime) scores badly on both (section 1) |
+| **Finance**: simulated market scenarios for stress tests | the tails and the modes of the distribution, not just the average | energy distance and recall: a model that misses a mode (a crash regime) scores badly on both (notebook 11) |
 | **On-device generation**: phones, cars, offline assistants | small and fast models | file size, speed and quality after quantisation and pruning (section 2) |
 
 Each row has its own risks (a synthetic record that leaks a real patient; a fake news photo; a market model
@@ -951,7 +954,7 @@ add(md(r'''
   with a plain regression loss, and sampling walks back from pure noise. The schedule must end near
   $\bar\alpha_T = 0$: Ho et al.'s range with only 50 steps leaves $\bar\alpha_T = 0.60$; scale $\beta$ by $1000/T$.
 - On two moons, with seconds of training, diffusion lands within a few times a BIC-chosen mixture's and a
-  RealNVP flow's energy distance (printed; closer than either in some runs, four times the mixture's in others), and far ahead of a single Gaussian (asserted); the ranking among
+  RealNVP flow's energy distance (printed; closer than the mixture in the full run, up to four times the mixture's in FAST runs), and far ahead of a single Gaussian (asserted); the ranking among
   the three depends on the seed and the budget. Its advantages (any network, stable training, all modes)
   matter in high dimension.
 - **Quantisation** to int8 cut the file to well under half with no visible loss of quality; it did not reliably speed up
