@@ -123,9 +123,21 @@ def _short(value, limit: int = 200) -> str:
         text = f"array of shape {value.shape}: " + np.array2string(value, precision=4, threshold=12,
                                                                    edgeitems=3)
     else:
-        text = repr(value)
+        text = repr(_plain(value))
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _plain(value):
+    """NumPy scalars as Python numbers, inside tuples and lists too, so messages read ``0.5``, not
+    ``np.float64(0.5)``."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return type(value)(*(_plain(v) for v in value))
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain(v) for v in value)
+    return value
 
 
 # ---------------------------------------------------------------- reporting

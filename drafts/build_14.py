@@ -302,8 +302,8 @@ steps, early and late alike, and pays for it in quality.
 
 ### Diffusion against a mixture and a flow
 
-How good are these samples? We score each model with notebook 11's tools against the **held-out** points:
-the **energy distance** $2\,\mathbb E\lVert X-Y\rVert - \mathbb E\lVert X-X'\rVert - \mathbb E\lVert Y-Y'\rVert$ (0 for
+How good are these samples? We score each model against the **held-out** points with a distance new in this
+notebook, `cu.metrics.energy_distance`, and with notebook 11's precision and recall: the **energy distance** $2\,\mathbb E\lVert X-Y\rVert - \mathbb E\lVert X-X'\rVert - \mathbb E\lVert Y-Y'\rVert$ (0 for
 identical distributions; lower is better) and **precision** (share of samples inside the data's manifold:
 fidelity) and **recall** (share of data inside the samples' manifold: diversity), $k = 3$.
 

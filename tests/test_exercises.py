@@ -373,3 +373,14 @@ def test_rerunning_a_check_on_the_stand_in_fails_under_grading(monkeypatch):
     monkeypatch.setenv("WORKBOOK_GRADING", "1")
     with pytest.raises(ex.ExerciseFailure, match="not checked"):
         ex.check(stand_in, reference, CASES)
+
+
+def test_messages_show_numpy_scalars_as_plain_numbers():
+    from collections import namedtuple
+
+    from course_utils._checker import _short
+
+    pair = namedtuple("Pair", "mean se")
+    assert _short((np.float64(0.25), np.float32(2.0))) == "(0.25, 2.0)"
+    assert _short([np.int64(3)]) == "[3]"
+    assert _short(pair(np.float64(0.5), 1)) == "Pair(mean=0.5, se=1)"
