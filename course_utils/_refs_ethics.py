@@ -73,7 +73,8 @@ def compare_class_share(expected, got) -> str | None:
         if np.isclose(g_p, 1 - p, atol=1e-9):
             return (f"the share should be {p:.6g} (got {g_p:.6g} = 1 - share): count the samples labelled "
                     "with the digit asked for, not the others")
-        return f"the share should be {p:.6g} (got {g_p:.6g})"
+        return (f"the share should be {p:.6g} (got {g_p:.6g}): it is the share of samples whose most probable "
+                "class (the argmax of their row) is the digit, a count of labels, not the average probability")
     if g_lo < -1e-12 or g_hi > 1 + 1e-12:
         return f"a share lies in [0, 1]: clip the interval's ends (got [{g_lo:.6g}, {g_hi:.6g}])"
     if np.allclose([g_lo, g_hi], [lo, hi], rtol=1e-6, atol=1e-9):
@@ -194,6 +195,9 @@ def compare_auc(expected, got) -> str | None:
     if not np.isclose(expected, 0.5) and np.isclose(g, 1 - expected, atol=1e-9):
         return (f"the AUC should be {expected:.6g} (got {g:.6g} = 1 - AUC): count the pairs where the *member* "
                 "scores higher")
+    if g < expected:
+        return (f"the AUC should be {expected:.6g} (got {g:.6g}, too low): a pair in which the member and the "
+                "non-member score the same counts one half, and tied scores share their average rank")
     return f"the AUC should be {expected:.6g} (got {g:.6g})"
 
 

@@ -165,7 +165,8 @@ def training_curves(history: Mapping, *, ax=None, keys=None, title=None, xlabel=
 
 
 def heatmap(matrix, *, ax=None, row_labels=None, col_labels=None, title=None, xlabel=None, ylabel=None,
-            fmt: str = ".2f", cmap: str = "Blues", colorbar: bool = True, vmin=None, vmax=None):
+            fmt: str = ".2f", cmap: str = "Blues", colorbar: bool = True, vmin=None, vmax=None,
+            colorbar_label: str | None = None):
     """Draw a matrix as a heat map with its value written in every cell.
 
     Cell ``(i, j)`` sits in row ``i`` (top to bottom) and column ``j``; text is white on dark cells
@@ -183,6 +184,8 @@ def heatmap(matrix, *, ax=None, row_labels=None, col_labels=None, title=None, xl
         Format of the cell text, e.g. ``".2f"``, or ``"d"`` for counts (values rounded to integers).
     colorbar : bool
         Add a colour bar beside the axes.
+    colorbar_label : str, optional
+        What the colours mean (with units), written along the colour bar.
     vmin, vmax : float, optional
         Ends of the colour scale (e.g. 0 and 1 for probabilities); default the data range.
 
@@ -215,7 +218,7 @@ def heatmap(matrix, *, ax=None, row_labels=None, col_labels=None, title=None, xl
             raise ValueError(f"{name} must have {n} entries, one per {name[:3]} (got {len(labels)})")
         set_ticks(range(n), [str(v) for v in labels] if labels is not None else range(n))
     if colorbar:
-        ax.figure.colorbar(image, ax=ax)
+        ax.figure.colorbar(image, ax=ax, label=colorbar_label)
     return _finish(ax, title, xlabel, ylabel)
 
 

@@ -107,6 +107,8 @@ def test_heatmap_annotates_every_cell_and_labels_ticks():
     assert ax.get_title() == "B" and ax.get_xlabel() == "activity" and ax.get_ylabel() == "weather"
     assert len(ax.figure.axes) == 2  # the colour bar
     assert ax.images[0].get_clim() == (0, 1)
+    labelled = plotting.heatmap(A, colorbar_label="probability")
+    assert labelled.figure.axes[-1].get_ylabel() == "probability"
 
 
 def test_heatmap_text_colour_follows_the_cell_and_integer_format():

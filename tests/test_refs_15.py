@@ -102,7 +102,7 @@ def test_share_check_accepts_numpy_loops_torch_and_arrays():
         assert ok, (fn.__name__, out)
 
 
-@pytest.mark.parametrize("fn, message", [(share_soft, "share should be"), (share_other_class, "not the others"),
+@pytest.mark.parametrize("fn, message", [(share_soft, "not the average probability"), (share_other_class, "not the others"),
                                          (share_n_minus_1, "n - 1"), (share_unclipped, "clip"),
                                          (share_90, "90%"), (share_no_sqrt, "interval should be"),
                                          (share_exact_quantile, "contract's 1.96")])
@@ -258,6 +258,8 @@ def test_auc_check_rejects_swaps_and_ties():
     for fn in (auc_ties_ignored, auc_ordinal_ranks):
         ok, out = _check_auc(fn)
         assert not ok, fn.__name__
+    ok, out = _check_auc(auc_ties_ignored)
+    assert "counts one half" in out, out
     ok, out = _check_auc(auc_sklearn)
     assert not ok and "roc_auc_score" in out
 
