@@ -410,7 +410,7 @@ for name in ("Gaussian (K=1)", "VAE"):
         f"{name}: the share of 7s should fall well below the data's"
 assert per_rep["VAE, 7s oversampled"].min() > 0.25, "oversampling the 7s should give the VAE back many 7s"
 
-fig, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
+fig, ax = plt.subplots(figsize=(11, 3.8), layout="constrained")
 for i, name in enumerate(runs):
     ax.scatter(np.full(BIAS_SEEDS, i), np.maximum(per_rep[name], 1.1e-3), s=25, alpha=0.7, color="C0",
                label="one repetition" if i == 0 else None)
@@ -426,7 +426,7 @@ ax.set_xticks(range(len(runs)), [n.replace(", ", ",\n") for n in runs])
 ax.set(yscale="log", ylim=(1e-3, 1), ylabel="share read as 7 (log; 0 at the bottom)",
        xlabel="the audited training data, and the models trained on it",
        title="Trained on 90% ones and 10% sevens: how many sevens come out?")
-ax.legend(frameon=False, fontsize="small", loc="upper left")
+ax.legend(frameon=False, fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
 plt.show()
 """))
 
