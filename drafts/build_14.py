@@ -154,9 +154,9 @@ print(f"correlation of x_T with x_0: paper's range, T = 50: {corr_paper:.3f} (sq
 assert corr_paper > 0.7 and abs(corr_scaled) < 0.1, "x_T should forget x_0 only with the scaled range"
 
 fig, axes = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
-for s, label in [(paper_50, "T = 50, β 1e-4..0.02 (paper's range)"), (scaled_50, "T = 50, scaled"),
-                 (scaled_100, "T = 100, scaled (used below)")]:
-    axes[0].plot(np.arange(1, s.T + 1) / s.T, s.alpha_bars.numpy(), label=label)
+for s, label, style in [(paper_50, "T = 50, β 1e-4..0.02 (paper's range)", "-"), (scaled_50, "T = 50, scaled", "--"),
+                        (scaled_100, "T = 100, scaled (used below)", ":")]:
+    axes[0].plot(np.arange(1, s.T + 1) / s.T, s.alpha_bars.numpy(), style, lw=2, label=label)
 axes[0].set(title=r"Signal left after t steps, $\bar\alpha_t$", xlabel="t / T", ylabel=r"$\bar\alpha_t$",
             ylim=(0, 1.3), yticks=np.linspace(0, 1, 6))
 axes[0].legend(frameon=False, loc="upper right", fontsize="small")  # above the curves, which start at 1
@@ -169,7 +169,9 @@ plt.show()
 '''))
 add(md(r'''
 With the paper's range and only 50 steps, $\bar\alpha_T = 0.60$ (asserted): 60 % of the signal's variance
-survives, and the middle panel still shows two moons, shrunk by $\sqrt{0.6} \approx 0.77$ and blurred. A
+survives, and the middle panel still shows the moons' two halves as blurred lobes, shrunk by
+$\sqrt{0.6} \approx 0.77$. (In the left panel the two scaled curves nearly coincide: that is what scaling by
+$1000/T$ keeps.) A
 model trained on that schedule would be sampled from $\mathcal N(0, I)$, a distribution its reverse process
 never saw at step $T$. The scaled schedule ends at $\bar\alpha_T < 10^{-4}$ and its $x_T$
 has forgotten where it started: the correlation of $x_T$ with $x_0$ is about $\sqrt{0.6} \approx 0.77$ for the
@@ -373,7 +375,7 @@ fig, axes = plt.subplots(1, 4, figsize=(15, 3.8), layout="constrained")
 shown = [("held-out data", X_test)] + [(name, samplers[name](N, 100 * SEED)) for name in list(samplers)[1:]]
 for ax, (name, pts) in zip(axes, shown):
     ax.scatter(pts[:, 0], pts[:, 1], s=1, alpha=0.5, c="C0" if name == "held-out data" else "C1")
-    title = name if name == "held-out data" else f"{name}\nenergy distance {1e3 * scores[name][0]:.2f}e-3 (mean of 3 draws)"
+    title = name if name == "held-out data" else f"{name}\nED {1e3 * scores[name][0]:.2f}e-3 (3 draws)"
     ax.set(title=title, xlabel="$x_1$", aspect="equal", xlim=(-2.5, 2.5), ylim=(-2.5, 2.5))
 axes[0].set_ylabel("$x_2$")
 fig.suptitle("2,000 samples of each model against the held-out moons (standardised units)")
@@ -518,10 +520,15 @@ my_quantization_report = cu.exercises.check(
     rtol=0.1, atol=1e-6,
     hint=("float bytes over int8 bytes, so that a saving reads as a ratio above 1; quantise a copy, or the "
           "float model you compare with is gone. For the error, the worst case over all outputs, not an "
-          "average, with gradients off."))
+          "average, with gradients off. Sizes are the saved file's bytes: a quantised layer packs its int8 "
+          "weights, so they are not among its parameters()."))
 ### BEGIN HIDDEN TESTS
 _r, _e = my_quantization_report(copy.deepcopy(net).eval(), torch.zeros(4, 2), torch.zeros(4, dtype=torch.long))
 assert _r > 1 and _e >= 0
+_float = copy.deepcopy(net).eval()
+my_quantization_report(_float, torch.zeros(4, 2), torch.zeros(4, dtype=torch.long))
+assert all(type(m) is torch.nn.Linear for m in _float.modules() if "Linear" in type(m).__name__), \
+    "the model passed in must stay a float model: quantise a copy"
 ### END HIDDEN TESTS
 ''', "14-ex2-quantization-check", points=2))
 
@@ -602,7 +609,10 @@ ax.set(xscale="log", yscale="log", xlabel="samples per second (CPU, one thread; 
        ylabel="energy distance to held-out data (x1e-3, log scale)",
        title="Speed against quality: lower right is better")
 ax.legend(frameon=False, fontsize=8, loc="upper left")
-ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # decades only: the minor labels overlap
+ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))  # 1, 2, 5 of each decade
+ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+ax.tick_params(axis="x", labelrotation=30)
 plt.show()
 '''))
 add(md(r'''

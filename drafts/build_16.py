@@ -168,7 +168,8 @@ notebook 11:
 - the **energy distance** (Székely & Rizzo, 2013) between the samples $Y$ and the held-out points $X$,
   $$\mathcal E^2(X, Y) = 2\,\mathbb E\lVert X - Y\rVert - \mathbb E\lVert X - X'\rVert - \mathbb E\lVert Y - Y'\rVert \;\ge 0,$$
   zero only when the two distributions are equal: one number for fidelity and diversity together, like
-  notebook 11's FID and KID (it is, like KID, a maximum mean discrepancy, with the distance as its kernel);
+  notebook 11's FID and KID (like KID it is a maximum mean discrepancy: twice the squared MMD with the kernel
+  $k(x, y) = \tfrac12(\lVert x\rVert + \lVert y\rVert - \lVert x - y\rVert)$, Sejdinovic et al., 2013);
 - **precision and recall** (Kynkäänniemi et al., 2019): the share of samples inside the real data's $k$-NN
   balls (fidelity), and the share of real points inside the samples' balls (diversity);
 - **density and coverage** (Naeem et al., 2020): like precision and recall, but both measured with balls
@@ -367,7 +368,7 @@ my_energy_summary = cu.exercises.check(
     hint=("call draw with a different index for every draw (the same index gives the same set), score each set "
           "against the real points, then average. The standard error of a mean is the spread of the values "
           "divided by the square root of how many there are, and the spread is the sample standard deviation "
-          "(n - 1 in the denominator, NumPy's ddof=1)."))
+          "(n - 1 in the denominator)."))
 ### BEGIN HIDDEN TESTS
 _m, _se = my_energy_summary(cu.exercises.GaussianDraws(100, 2, 0.5, seed=5), X_test[:200], 3)
 assert _se > 0 and _m > 0
@@ -398,7 +399,7 @@ for name, draws in sources:
         assert abs(my_coverage(X_test, first, 5) - coverage) < 1e-6, "your coverage should agree with cu.metrics"
         per_run.append([1e4 * ed, 1e4 * se, precision, recall, density, coverage])
     per_run = scores[name] = np.array(per_run)  # (runs, 6)
-    rows[name] = [*per_run.mean(axis=0), per_run[:, 0].std(ddof=1) if len(per_run) > 1 else np.nan]
+    rows[name] = [*per_run.mean(axis=0), per_run[:, 0].std(ddof=1) if len(per_run) > 1 else np.nan]  # NaN: one run
 table = pd.DataFrame.from_dict(rows, orient="index", columns=[
     "energy dist. (1e-4)", "± s.e.", "precision", "recall", "density", "coverage", "run-to-run s.d."])
 ed = table["energy dist. (1e-4)"]
@@ -449,6 +450,8 @@ assert (scores["GMM"][:, 0] < scores["diffusion"][:, 0]).all(), "in every run th
 assert ed["VAE"] > 100 and prec["VAE"] < 0.5 and rec["VAE"] > 0.9, "the VAE: a cloud that covers the moons and more"
 assert prec["GMM"] > 0.9 and rec["GMM"] > 0.9, "the mixture: high fidelity and high diversity"
 assert prec["flow"] > prec["diffusion"], "the flow's samples stay on the moons more often than the diffusion model's"
+assert rec["diffusion"] > rec["flow"] and table.loc["flow", "coverage"] > table.loc["diffusion", "coverage"], \
+    "the diffusion model: higher recall than the flow, lower coverage"
 assert ed["VAE"] == ed.max(), "the VAE's cloud is the farthest from the data"
 print(f"GAN: precision {prec['GAN']:.2f}, recall {rec['GAN']:.2f}; lowest recall: {rec.drop('real (floor)').idxmin()}")
 """)
@@ -477,8 +480,11 @@ a conservative choice). Two or three standard errors is where a gap starts to be
   the flow, whose energy distance varies the most. The diffusion model was farther from the data than the
   mixture in every run (asserted per run); the flow usually lost to the diffusion model by this score (the
   ranking of each run is printed above), **yet the flow has the higher precision** (asserted). The diffusion
-  samples cover both moons, with a fringe of points between them (lower precision, high recall). The
-  flow's samples stay on the moons, apart from a thin bridge that its invertible map cannot cut, but can put too
+  samples have a fringe of points between the moons (lower precision) and the highest recall, yet lower
+  coverage than the flow (both asserted): recall counts real points inside the *samples'* k-NN balls, and the
+  stray fringe samples have wide balls that swallow real points, while coverage, with balls around the real
+  points only, notices that parts of the moons (their inner tips, in the figure) get few samples. That is why
+  Naeem et al. proposed it. The flow's samples mostly stay on the moons, apart from a scatter across the gap that its invertible map cannot cut, but can put too
   much mass on some parts of them; the energy distance compares whole distributions and charges for that. Two
   scores, two orders: which model is "better" depends on what you need.
 - **The VAE** has the largest energy distance, far above the floor (more than 10 standard errors, asserted),
@@ -498,12 +504,11 @@ md("quiz-md", f"""
 
 Answer in `my_quiz_answers` below: a letter (`"a"`, `"b"`, ...) for a multiple-choice question, a number for a
 numeric one (it is marked right within a small tolerance: give two decimals). Leave `None` for a question you
-skip; it is marked "not attempted". The two points are all or nothing: they are given when every answer is
-right (the check then passes), so use the explanations to correct your answers and run the check again. (For
-lecturers: the explanation of a question gives its answer away once it has been answered, so this quiz is for
-self-checking, not an exam.) (In the student version, delete the `raise NotImplementedError()` line once you have
-filled in the dict.) The check shows an explanation for every question you answered. The
-answers are in `course_utils`, not in this notebook: work them out first.
+skip; it is "not attempted". In the student version, delete the `raise NotImplementedError()` line once the
+dict is filled in. The check explains every question you answered; the two points are all or nothing, given
+when every answer is right, so correct your answers and run it again. The answers live in `course_utils`:
+work them out first. (For lecturers: an explanation gives its question's answer away, so this quiz is for
+self-checking, not an exam.)
 
 {conclusion_quiz.to_markdown()}""")
 
@@ -557,7 +562,7 @@ md("further", r"""
 | topic | paper |
 |---|---|
 | mixtures, EM | Dempster, Laird & Rubin (1977), *Maximum likelihood from incomplete data via the EM algorithm*, JRSS B; Schwarz (1978), *Estimating the dimension of a model*, Annals of Statistics (BIC); Bishop (2006), *Pattern Recognition and Machine Learning*, ch. 9 |
-| hidden Markov models | Rabiner (1989), *A tutorial on hidden Markov models and selected applications in speech recognition*, Proc. IEEE; Viterbi (1967); Baum et al. (1970) |
+| hidden Markov models | Rabiner (1989), *A tutorial on hidden Markov models and selected applications in speech recognition*, Proc. IEEE; Viterbi (1967), *Error bounds for convolutional codes and an asymptotically optimum decoding algorithm*, IEEE Trans. Information Theory; Baum, Petrie, Soules & Weiss (1970), *A maximization technique occurring in the statistical analysis of probabilistic functions of Markov chains*, Annals of Mathematical Statistics |
 | VAEs | Kingma & Welling (2014), *Auto-encoding variational Bayes*, ICLR; Rezende, Mohamed & Wierstra (2014), ICML; Higgins et al. (2017), *β-VAE*, ICLR; Bowman et al. (2016), CoNLL |
 | GANs | Goodfellow et al. (2014), *Generative adversarial nets*, NeurIPS; Gulrajani et al. (2017), NeurIPS; Miyato et al. (2018), ICLR; Isola et al. (2017), CVPR; Zhu et al. (2017), ICCV |
 | flows | Dinh, Sohl-Dickstein & Bengio (2017), *Density estimation using Real NVP*, ICLR; Kingma & Dhariwal (2018), *Glow*, NeurIPS |
