@@ -198,7 +198,8 @@ def compare_auc(expected, got) -> str | None:
     if g < expected:
         return (f"the AUC should be {expected:.6g} (got {g:.6g}, too low): a pair in which the member and the "
                 "non-member score the same counts one half, and tied scores share their average rank")
-    return f"the AUC should be {expected:.6g} (got {g:.6g})"
+    return (f"the AUC should be {expected:.6g} (got {g:.6g}, too high): a tied pair counts one half, not a whole "
+            "win for the member")
 
 
 def auc_cases():

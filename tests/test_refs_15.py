@@ -260,6 +260,13 @@ def test_auc_check_rejects_swaps_and_ties():
         assert not ok, fn.__name__
     ok, out = _check_auc(auc_ties_ignored)
     assert "counts one half" in out, out
+
+    def auc_ties_as_wins(member_scores, non_member_scores):  # mistake: a tie counts as a whole win
+        m, n = np.asarray(member_scores)[:, None], np.asarray(non_member_scores)[None, :]
+        return float((m >= n).mean())
+
+    ok, out = _check_auc(auc_ties_as_wins)
+    assert not ok and "not a whole win" in out, out
     ok, out = _check_auc(auc_sklearn)
     assert not ok and "roc_auc_score" in out
 
