@@ -132,7 +132,8 @@ rounded away: its samples are training digits, apart from a rare pixel one grey 
 One caveat on the auditor: the digits classifier was trained on a split of its own (notebook 11's, not
 stratified), so most of our held-out digits were in *its* training set (the share is printed below). It reads
 those real digits better than it would read new ones; that matters little here, because what it audits is the
-generators' samples, which it never saw.
+generators' samples, which it never saw. (It also reads the skewed training data of section 4, most of
+which it was trained on: there it is reading familiar digits, which is why it reads them almost perfectly.)
 """))
 
 add(code(r"""
@@ -462,7 +463,7 @@ last columns compare the two: the standard deviation of the shares over repetiti
 standard error of one model's share, $\sqrt{\hat p(1-\hat p)/n}$. If retraining changed nothing, the ratio would
 be about 1; because a standard deviation from three or five values is itself noisy, the table calls the
 spread *extra* only above the printed limit, which sampling noise alone passes 5% of the time (1.73 with three
-repetitions, 1.54 with five). Which models are flagged varies from run to run (in our runs usually the VAE, the KDE,
+repetitions, 1.54 with five). Which models are flagged varies from run to run (in our runs usually the VAE and the GMM, the KDE,
 which has nothing to train, never, and the others in some runs); a flagged model's Wald interval
 understates how much its recipe varies. To compare training recipes, repeat the training; more samples of one
 model do not help. (The
@@ -733,7 +734,7 @@ do not support (an AUC near 0.5 is not a guarantee).
   it is no model of handwriting in general, and its samples must not stand in for real data in any evaluation.
 - **Its class balance is not the data's.** Even trained on balanced digits, the classifier reads some classes in its
   samples several times as often as others (rarest and commonest shares with intervals in the card; five to
-  eight times in our runs), and fewer of its
+  eleven times in our runs), and fewer of its
   samples are read confidently than real digits: it blurs classes together, so counts of its samples are biased.
 - **It amplifies imbalance.** Trained on 90/10 ones and sevens, the share of sevens in its samples fell far below
   the data's (section 4); oversampling the minority restored much of it. Any minority in the training data should be
