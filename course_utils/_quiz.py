@@ -200,7 +200,7 @@ def check_quiz(answers: Mapping | Callable[[], Mapping], quiz: Quiz, *, name: st
             continue
         ok, problem = q.mark(given)
         (correct if ok else wrong).append(q.id)
-        verdict = "right" if ok else (f"not marked: {problem}" if problem else f"wrong (you answered {given!r})" if isinstance(given, str) else f"wrong (you answered {given})")
+        verdict = "right" if ok else (f"not marked: {problem}" if problem else f"wrong (you answered {_short(given)})")
         lines.append(f"   {_PASS if ok else _FAIL} {q.id}: {verdict}. {q.explanation}")
     result = QuizResult(tuple(correct), tuple(wrong), tuple(todo))
     head = f"{name}: {len(correct)} of {len(quiz.questions)} right"

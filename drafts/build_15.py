@@ -387,10 +387,10 @@ print(f"share of samples read as 7, over {BIAS_SEEDS} repetitions (true share in
 limit = np.sqrt(stats.chi2.ppf(0.95, BIAS_SEEDS - 1) / (BIAS_SEEDS - 1))
 print(f"{'':22s} {'mean':>6s}  {'95% interval (reps)':>20s}  {'min':>6s} {'max':>6s}  {'Wald half-width':>15s}"
       f"  {'s.d. / s.e.':>11s}  {'extra spread':>12s}  read as neither")
-spread_ratio = {}  # s.d. of the shares over repetitions / mean standard error of one model's share
+spread_ratio, halves = {}, {}  # s.d. over repetitions / mean s.e. of one model's share; interval half-widths
 for name, values in runs.items():
     shares = np.array([v[0] for v in values])
-    half = t_q * shares.std(ddof=1) / np.sqrt(len(shares))
+    half = halves[name] = t_q * shares.std(ddof=1) / np.sqrt(len(shares))
     summary[name] = shares.mean()
     wald = np.mean([(v[2] - v[1]) / 2 for v in values])
     se = np.mean([np.sqrt(v[0] * (1 - v[0]) / N_AUDIT) for v in values])
@@ -418,9 +418,8 @@ for i, name in enumerate(runs):
                label="one repetition" if i == 0 else None)
     ax.plot([i - 0.25, i + 0.25], [summary[name]] * 2, color="C3", lw=2, label="mean" if i == 0 else None)
     if i > 0:  # the 95% interval over repetitions (clipped at the axis' bottom), beside the points
-        half = t_q * per_rep[name].std(ddof=1) / np.sqrt(BIAS_SEEDS)
-        low = max(summary[name] - half, 1.1e-3)
-        ax.plot([i + 0.3] * 2, [low, summary[name] + half], color="C3", lw=1.5,
+        low = max(summary[name] - halves[name], 1.1e-3)
+        ax.plot([i + 0.3] * 2, [low, summary[name] + halves[name]], color="C3", lw=1.5,
                 label="95% interval over repetitions" if i == 1 else None)
 ax.axhline(in_data, color="grey", ls="--", lw=1, label=f"training data, as read ({in_data:.3f})")
 ax.axhline(0.5, color="grey", ls=":", lw=1, label="balanced (0.5)")

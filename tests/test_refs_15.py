@@ -258,8 +258,8 @@ def test_auc_check_rejects_swaps_and_ties():
     for fn in (auc_ties_ignored, auc_ordinal_ranks):
         ok, out = _check_auc(fn)
         assert not ok, fn.__name__
-    ok, out = _check_auc(auc_ties_ignored)
-    assert "counts one half" in out, out
+        if fn is auc_ties_ignored:
+            assert "counts one half" in out, out
 
     def auc_ties_as_wins(member_scores, non_member_scores):  # mistake: a tie counts as a whole win
         m, n = np.asarray(member_scores)[:, None], np.asarray(non_member_scores)[None, :]
