@@ -148,7 +148,10 @@ def grade_submission(path: Path, *, reference_dir: Path, student: str | None = N
     exercise_cells = _exercise_sources(nb)
     env = {**os.environ, "WORKBOOK_GRADING": "1", "WORKBOOK_UNATTENDED": "1", "WORKBOOK_FAST": "1",
            "MPLBACKEND": "Agg"}
+    # The kernel's log level ERROR: its start-up warning (plain-TCP transport) would be printed once per
+    # submission; errors still show.
     client = NotebookClient(nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             timeout_func=lambda cell: timeout if cell.source in exercise_cells else cell_timeout,
                             resources={"metadata": {"path": str(reference_dir)}})
     start = time.perf_counter()

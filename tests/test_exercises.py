@@ -95,6 +95,56 @@ def test_grading_mode_raises(monkeypatch):
         ex.check(lambda x, scale=2.0: x, reference, CASES, name="identity")
 
 
+def test_grading_puts_the_reference_under_the_students_name_before_failing(monkeypatch):
+    """Under grading a failed check raises, so the cell's assignment never runs: the checker itself puts the
+    reference in the notebook's namespace, and later cells do not go on with the wrong function."""
+    from course_utils import _checker
+
+    monkeypatch.setenv("WORKBOOK_GRADING", "1")
+
+    def scale_it(x, scale=2.0):
+        return x  # wrong
+
+    ns = {"scale_it": scale_it, "other": scale_it}
+    monkeypatch.setattr(_checker, "_user_namespace", lambda: ns)
+    with pytest.raises(ex.ExerciseFailure, match="wrong answer"):
+        ex.check(ex.forbid_calls(scale_it, ["sum"], rule="no sums"), reference, CASES)
+    assert ns == {"scale_it": reference, "other": scale_it}  # only the checked name, and only because it held it
+
+    def sampler(rng):
+        raise NotImplementedError()
+
+    ns["sampler"] = sampler
+    with pytest.raises(ex.ExerciseFailure, match="not attempted"):
+        ex.check_sampler(sampler, lambda rng: rng.normal(), [(np.random.default_rng(0),)], lambda rng, s: None)
+    assert ns["sampler"] is not sampler
+
+    def endless(x, scale=2.0):
+        raise KeyboardInterrupt  # what the grader's interrupt at the time limit raises inside the loop
+
+    ns["endless"] = endless
+    with pytest.raises(KeyboardInterrupt):
+        ex.check(endless, reference, CASES)
+    assert ns["endless"] is reference
+
+    ns["stale"] = "a string"  # a name that no longer holds the student's function is left alone
+    with pytest.raises(ex.ExerciseFailure):
+        ex.check(scale_it, reference, CASES, name="stale")
+    assert ns["stale"] == "a string"
+
+
+def test_outside_grading_the_namespace_is_left_to_the_cell(monkeypatch, capsys):
+    from course_utils import _checker
+
+    def wrong(x, scale=2.0):
+        return x
+
+    ns = {"wrong": wrong}
+    monkeypatch.setattr(_checker, "_user_namespace", lambda: ns)
+    assert ex.check(wrong, reference, CASES) is reference  # returned for the cell's assignment
+    assert ns["wrong"] is wrong
+
+
 def test_custom_compare_fn(capsys):
     def labels_up_to_permutation(expected, got):
         pairs = set(zip(np.asarray(expected).tolist(), np.asarray(got).tolist()))

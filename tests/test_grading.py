@@ -20,7 +20,7 @@ def course(tmp_path, monkeypatch):
     cells = [authoring.header("97", "Graded", "97-graded.ipynb"), *authoring.setup(), *authoring.parameters(),
              authoring.code('assert FAST, "grading runs the FAST configuration"'),
              authoring.solution(SOLUTION, "ex-double"), authoring.check(CHECK, "ex-double-check", 3),
-             authoring.code("print(double(4))")]
+             authoring.code('open("after.txt", "w").write(str(double(4)))  # what later cells went on with')]
     authoring.write(str(src / "97-graded.ipynb"), cells)
     monkeypatch.setattr(workbook, "NOTEBOOK_DIR", src)
     release = workbook.write_student_versions(tmp_path / "release")[0]
@@ -82,6 +82,14 @@ def test_endless_loop_scores_zero_for_that_exercise_and_grading_goes_on(course, 
     g = _grading.grade_submission(sub, reference_dir=src, timeout=3, cell_timeout=5)
     assert time.perf_counter() - start < 60
     assert g.score == 0.0 and g.results[0].status == "time limit" and "3 s" in g.results[0].message
+    assert (src / "after.txt").read_text() == "8"  # the later cell ran the reference, not the endless loop
+
+
+def test_later_cells_go_on_with_the_reference_after_a_wrong_answer(course, tmp_path):
+    src, release = course
+    g = _grading.grade_submission(submit(tmp_path, "ida", answered(release, "    return 3 * x\n")), reference_dir=src)
+    assert g.score == 0.0 and g.results[0].status == "wrong"
+    assert (src / "after.txt").read_text() == "8"  # not 12: one wrong answer does not spread to later cells
 
 
 def test_class_table_and_feedback_pages(course, tmp_path):
