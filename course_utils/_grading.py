@@ -29,8 +29,12 @@ from ._release import _source, make_student_version
 #: Default limit, in seconds, for each exercise's solution and check cells.
 EXERCISE_TIMEOUT = 60
 #: Limit for every other cell. FAST cells take seconds; this stops a later cell that calls a student's
-#: endless loop (the check that timed out could not swap in the reference) from stalling the class.
+#: endless loop from stalling the class (a check stopped at its limit swaps in the reference for the checked
+#: name, but not for other functions a solution cell defines).
 CELL_TIMEOUT = 120
+#: Kernel arguments for unattended runs (grader and runner): log errors only, so that the kernel's start-up
+#: warning about its plain-TCP transport is not printed once per notebook.
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 _STUB_LINES = {"# YOUR CODE HERE", "raise NotImplementedError()", "YOUR ANSWER HERE"}
 
 
@@ -148,10 +152,8 @@ def grade_submission(path: Path, *, reference_dir: Path, student: str | None = N
     exercise_cells = _exercise_sources(nb)
     env = {**os.environ, "WORKBOOK_GRADING": "1", "WORKBOOK_UNATTENDED": "1", "WORKBOOK_FAST": "1",
            "MPLBACKEND": "Agg"}
-    # The kernel's log level ERROR: its start-up warning (plain-TCP transport) would be printed once per
-    # submission; errors still show.
     client = NotebookClient(nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                            extra_arguments=QUIET_KERNEL,
                             timeout_func=lambda cell: timeout if cell.source in exercise_cells else cell_timeout,
                             resources={"metadata": {"path": str(reference_dir)}})
     start = time.perf_counter()

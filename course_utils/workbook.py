@@ -147,8 +147,10 @@ def _execute(pm, path: Path, output: Path, params: dict, progress: bool) -> RunR
     executed = output / "notebooks" / path.name
     start = time.perf_counter()
     try:
+        from ._grading import QUIET_KERNEL
+
         pm.execute_notebook(str(path), str(executed), parameters=params, cwd=str(path.parent),
-                            kernel_name="python3", progress_bar=progress)
+                            kernel_name="python3", progress_bar=progress, extra_arguments=QUIET_KERNEL)
         status, message = "ok", ""
     except Exception as exc:  # report and go on: one broken notebook must not hide the others
         status, message = "failed", str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else ""
