@@ -107,10 +107,10 @@ def write_index(results, out: Path, params: dict, notebook_dir: Path, student_di
         rows.append(f'<tr><td><a href="html/{stem}.html"><b>{html.escape(info["title"])}</b></a>'
                     f'<details><summary>objectives</summary><ul>{goals}</ul></details></td>'
                     f'<td>{html.escape(info["time"])}</td><td style="color:{colour}">{r.status}</td>'
-                    f'<td>{r.seconds:.1f}</td><td>{" · ".join(links)}</td></tr>')
+                    f'<td>{r.seconds:.1f}</td><td class="files">{"<br>".join(links)}</td></tr>')
     page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>Generative Models Workbook</title>
 <style>body{{font-family:sans-serif;max-width:64em;margin:2em auto}}td,th{{padding:.4em .8em;text-align:left;
-vertical-align:top}}tr:nth-child(even){{background:#f6f8fa}}details{{font-size:.9em}}</style></head><body>
+vertical-align:top}}td.files{{white-space:nowrap}}tr:nth-child(even){{background:#f6f8fa}}details{{font-size:.9em}}</style></head><body>
 <h1>Generative Models Workbook</h1>
 <p>Executed {time.strftime('%Y-%m-%d %H:%M')} with {html.escape(json.dumps(params))}.</p>
 <table><tr><th>Notebook</th><th>Time</th><th>Status</th><th>Seconds</th><th>Files</th></tr>{''.join(rows)}</table>
