@@ -82,7 +82,7 @@ colab-sim:
 # An nbgrader course directory (build/nbgrader): every source validated by nbgrader, the release generated.
 # Then, in build/nbgrader: nbgrader collect / autograde NN-name / generate_feedback NN-name / export.
 release: $(STAMP)
-	$(PY) -m course_utils.workbook release $(NB) --output build/nbgrader
+	$(PY) -m course_utils.workbook release $(NB) --output build/nbgrader --jobs $(JOBS)
 
 # Our grader: FAST runs, 60 s per exercise, JOBS submissions at once; writes build/grades/grades.csv and
 # a feedback page per submission (build/grades/feedback/STUDENT/NOTEBOOK.html).

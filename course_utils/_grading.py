@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._release import _source, make_student_version
+from .runtime import ONE_THREAD_ENV
 
 #: Default limit, in seconds, for each exercise's solution and check cells.
 EXERCISE_TIMEOUT = 60
@@ -139,8 +140,12 @@ def _exercise_sources(nb) -> set[str]:
 
 
 def grade_submission(path: Path, *, reference_dir: Path, student: str | None = None,
-                     timeout: int = EXERCISE_TIMEOUT, cell_timeout: int = CELL_TIMEOUT) -> Grade:
-    """Grade one submitted notebook against the instructor's notebook of the same name."""
+                     timeout: int = EXERCISE_TIMEOUT, cell_timeout: int = CELL_TIMEOUT,
+                     one_thread: bool = False) -> Grade:
+    """Grade one submitted notebook against the instructor's notebook of the same name.
+
+    ``one_thread``: give the kernel one BLAS/torch thread (for submissions graded side by side).
+    """
     import nbformat
     from nbclient import NotebookClient
 
@@ -150,8 +155,8 @@ def grade_submission(path: Path, *, reference_dir: Path, student: str | None = N
         raise GradingError(f"{path}: no instructor notebook named {path.name} in {reference_dir}")
     nb = graded_notebook(nbformat.read(path, as_version=4), nbformat.read(source, as_version=4))
     exercise_cells = _exercise_sources(nb)
-    env = {**os.environ, "WORKBOOK_GRADING": "1", "WORKBOOK_UNATTENDED": "1", "WORKBOOK_FAST": "1",
-           "MPLBACKEND": "Agg"}
+    env = {**os.environ, **(ONE_THREAD_ENV if one_thread else {}), "WORKBOOK_GRADING": "1",
+           "WORKBOOK_UNATTENDED": "1", "WORKBOOK_FAST": "1", "MPLBACKEND": "Agg"}
     client = NotebookClient(nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
                             extra_arguments=QUIET_KERNEL,
                             timeout_func=lambda cell: timeout if cell.source in exercise_cells else cell_timeout,
@@ -214,7 +219,7 @@ def grade_class(submissions, *, reference_dir: Path, csv_path: Path, feedback_di
     """
     def one(path):
         try:
-            return grade_submission(path, reference_dir=reference_dir, timeout=timeout)
+            return grade_submission(path, reference_dir=reference_dir, timeout=timeout, one_thread=jobs > 1)
         except GradingError as exc:
             return str(exc)
 

@@ -19,6 +19,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from .runtime import ONE_THREAD_ENV
+
 COURSE_ID = "generative-models-workbook"
 #: What the notebooks read while nbgrader executes them (validation, autograding).
 GRADING_ENV = {"WORKBOOK_GRADING": "1", "WORKBOOK_FAST": "1", "WORKBOOK_UNATTENDED": "1", "MPLBACKEND": "Agg"}
@@ -86,21 +88,42 @@ def validate(path: Path) -> list[str]:
         [f"changed: {c.get('source', '')[:60]}" for c in result.get("changed", [])]
 
 
-def build_course(root: Path, notebooks: list[Path], *, check: bool = True) -> dict[str, list[str]]:
+def _validate_in_worker(path: Path, extra: dict) -> list[str]:
+    """:func:`validate` in a worker process, with ``extra`` environment variables (one thread each)."""
+    os.environ.update(extra)
+    return validate(path)
+
+
+def build_course(root: Path, notebooks: list[Path], *, check: bool = True, jobs: int = 1) -> dict[str, list[str]]:
     """Copy ``notebooks`` into ``root/source``, validate each (``check``), generate ``root/release``.
 
+    ``jobs`` sources are validated at once, each in its own process (nbgrader's Validator sets and removes
+    an environment variable of its own, so two cannot share a process) and each kernel with one BLAS/torch
+    thread when ``jobs > 1``.
     Returns the validation failures per assignment (empty lists when every source passes). Raises
     ``RuntimeError`` when nbgrader cannot generate an assignment.
     """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer (got {jobs!r})")
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     write_config(root)
-    failures = {}
+    targets = []
     for nb in notebooks:
         target = root / "source" / nb.stem / nb.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(nb, target)
-        failures[nb.stem] = validate(target) if check else []
+        targets.append(target)
+    failures = {nb.stem: [] for nb in notebooks}
+    if check and jobs == 1:
+        failures = {nb.stem: validate(t) for nb, t in zip(notebooks, targets)}
+    elif check:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            found = pool.map(_validate_in_worker, targets, [ONE_THREAD_ENV] * len(targets))
+            failures = dict(zip(failures, found))
     api = _api(root)
     with grading_environment():
         for nb in notebooks:

@@ -101,6 +101,12 @@ def available_devices() -> list[str]:
     return names
 
 
+#: Environment for kernels that run side by side (runner, grader, nbgrader validation): one BLAS/OpenMP/
+#: Numba thread each, so that two kernels on two cores do not fight over them (torch follows OMP_NUM_THREADS).
+ONE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                         "NUMBA_NUM_THREADS")}
+
+
 @contextlib.contextmanager
 def limit_threads(n: int = 1):
     """Limit BLAS/OpenMP and torch to ``n`` threads inside a ``with`` block (for fair timings).

@@ -39,6 +39,7 @@ from ._release import (  # noqa: F401  (re-exported: the student release and gra
     solution_snippets,
     write_student_versions,
 )
+from .runtime import ONE_THREAD_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -130,12 +131,6 @@ class RunResult:
     status: str  # "ok" or "failed"
     seconds: float
     message: str = ""
-
-
-#: Environment of the kernels when several notebooks run at once: one BLAS/OpenMP/torch thread each,
-#: so that two kernels on two cores do not fight over them.
-ONE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                         "NUMBA_NUM_THREADS")}
 
 
 def default_jobs() -> int:
@@ -288,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     p_release.add_argument("notebooks", nargs="*", help="prefixes such as 06 (default: all)")
     p_release.add_argument("--output", type=Path, default=ROOT / "build" / "nbgrader")
     p_release.add_argument("--no-validate", action="store_true", help="skip executing each source")
+    p_release.add_argument("--jobs", type=int, default=None, help="sources validated at once")
     p_stamp = sub.add_parser("stamp", help="write the repository URL into badges and setup cells")
     p_stamp.add_argument("--url", default=_config.REPOSITORY_URL)
     p_stamp.add_argument("--branch", default=_config.BRANCH)
@@ -330,7 +326,8 @@ def _dispatch(args) -> int:
         _require("nbgrader", "the nbgrader course directory")
         from ._nbgrader import build_course
 
-        failures = build_course(args.output, resolve(args.notebooks), check=not args.no_validate)
+        failures = build_course(args.output, resolve(args.notebooks), check=not args.no_validate,
+                                jobs=args.jobs or default_jobs())
         for name, failed in failures.items():
             print(f"{name:<45} {'valid' if not failed else 'INVALID: ' + '; '.join(failed)}")
         print(f"nbgrader course directory: {args.output} (release in {args.output / 'release'})")

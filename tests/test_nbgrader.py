@@ -36,7 +36,7 @@ def with_wrong_answer(source: dict) -> tuple[dict, str]:
 @pytest.mark.slow
 def test_nbgrader_round_trip(tmp_path):
     paths = workbook.resolve(NOTEBOOKS)
-    failures = _nbgrader.build_course(tmp_path, paths)
+    failures = _nbgrader.build_course(tmp_path, paths, jobs=2)  # validated side by side, as `make release` does
     assert failures == {p.stem: [] for p in paths}  # every source passes nbgrader's Validator
     for path in paths:
         name = path.stem
@@ -63,3 +63,28 @@ def test_course_config_sets_grading_mode(tmp_path):
     text = _nbgrader.write_config(tmp_path).read_text()
     assert "WORKBOOK_GRADING" in text and "c.CourseDirectory.root" in text
     compile(text, "nbgrader_config.py", "exec")
+
+
+@pytest.mark.slow
+def test_sources_validated_side_by_side_report_each_failure_and_restore_the_environment(tmp_path, monkeypatch):
+    import os
+
+    from test_workbook import CHECK, SOLUTION
+
+    from course_utils import _authoring as authoring
+
+    monkeypatch.delenv("WORKBOOK_GRADING", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    paths = []
+    for number, body in (("95", SOLUTION), ("96", SOLUTION.replace("2 * x", "3 * x"))):
+        path = tmp_path / "notebooks" / f"{number}-tiny.ipynb"
+        path.parent.mkdir(exist_ok=True)
+        authoring.write(str(path), [authoring.header(number, "Tiny", path.name), *authoring.setup(),
+                                    authoring.solution(body, "ex-double"), authoring.check(CHECK, "ex-double-check", 1)])
+        paths.append(path)
+    failures = _nbgrader.build_course(tmp_path / "course", paths, jobs=2)
+    assert failures["95-tiny"] == []
+    assert [line.split(" = ")[0] for line in failures["96-tiny"]] == ["double"]  # its check cell, named
+    assert "WORKBOOK_GRADING" not in os.environ and os.environ["OMP_NUM_THREADS"] == "7"
+    with pytest.raises(ValueError, match="jobs must be a positive integer"):
+        _nbgrader.build_course(tmp_path / "course", paths, jobs=0)
