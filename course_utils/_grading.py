@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._release import _source, make_student_version
-from .runtime import ONE_THREAD_ENV
+from .runtime import ONE_THREAD_ENV, QUIET_KERNEL
 
 #: Default limit, in seconds, for each exercise's solution and check cells.
 EXERCISE_TIMEOUT = 60
@@ -33,9 +33,6 @@ EXERCISE_TIMEOUT = 60
 #: endless loop from stalling the class (a check stopped at its limit swaps in the reference for the checked
 #: name, but not for other functions a solution cell defines).
 CELL_TIMEOUT = 120
-#: Kernel arguments for unattended runs (grader and runner): log errors only, so that the kernel's start-up
-#: warning about its plain-TCP transport is not printed once per notebook.
-QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 _STUB_LINES = {"# YOUR CODE HERE", "raise NotImplementedError()", "YOUR ANSWER HERE"}
 
 

@@ -88,9 +88,9 @@ def validate(path: Path) -> list[str]:
         [f"changed: {c.get('source', '')[:60]}" for c in result.get("changed", [])]
 
 
-def _validate_in_worker(path: Path, extra: dict) -> list[str]:
-    """:func:`validate` in a worker process, with ``extra`` environment variables (one thread each)."""
-    os.environ.update(extra)
+def _validate_one_thread(path: Path) -> list[str]:
+    """:func:`validate` in a worker process whose kernel gets one BLAS/torch thread."""
+    os.environ.update(ONE_THREAD_ENV)
     return validate(path)
 
 
@@ -117,13 +117,14 @@ def build_course(root: Path, notebooks: list[Path], *, check: bool = True, jobs:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(nb, target)
         targets.append(target)
-    failures = {nb.stem: [] for nb in notebooks}
-    if check and jobs == 1:
-        failures = {nb.stem: validate(t) for nb, t in zip(notebooks, targets)}
-    elif check:
+    if not check:
+        found = [[] for _ in targets]
+    elif jobs == 1:
+        found = [validate(t) for t in targets]
+    else:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            found = pool.map(_validate_in_worker, targets, [ONE_THREAD_ENV] * len(targets))
-            failures = dict(zip(failures, found))
+            found = list(pool.map(_validate_one_thread, targets))
+    failures = {nb.stem: f for nb, f in zip(notebooks, found)}
     api = _api(root)
     with grading_environment():
         for nb in notebooks:

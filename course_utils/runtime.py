@@ -105,6 +105,9 @@ def available_devices() -> list[str]:
 #: Numba thread each, so that two kernels on two cores do not fight over them (torch follows OMP_NUM_THREADS).
 ONE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                          "NUMBA_NUM_THREADS")}
+#: Kernel arguments for unattended runs (runner, grader): log errors only, so that the kernel's start-up
+#: warning about its plain-TCP transport is not printed once per notebook.
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 
 
 @contextlib.contextmanager

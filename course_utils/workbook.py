@@ -39,7 +39,7 @@ from ._release import (  # noqa: F401  (re-exported: the student release and gra
     solution_snippets,
     write_student_versions,
 )
-from .runtime import ONE_THREAD_ENV
+from .runtime import ONE_THREAD_ENV, QUIET_KERNEL
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -142,8 +142,6 @@ def _execute(pm, path: Path, output: Path, params: dict, progress: bool) -> RunR
     executed = output / "notebooks" / path.name
     start = time.perf_counter()
     try:
-        from ._grading import QUIET_KERNEL
-
         pm.execute_notebook(str(path), str(executed), parameters=params, cwd=str(path.parent),
                             kernel_name="python3", progress_bar=progress, extra_arguments=QUIET_KERNEL)
         status, message = "ok", ""
